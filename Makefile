@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# iommufd-viommu: iommufd with vIOMMU support for Debian's Linux 6.12, as
+# out-of-tree modules, plus a mock SMMU driver and kselftests run in a VM.
+#
+#   make test     build everything, boot Debian's 6.12 kernel in QEMU, run the
+#                 kselftests; last line "N passed, N failed"
+#   make run      same set-up, then run the VMM-flow demo in the VM
+#   make check    sparse, checkpatch --strict, coccinelle, kernel-doc
+#
+# Everything downloaded, unpacked and built is cached under build/.
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+export BUILD
+
+# build/env.mk is written by scripts/deps.sh (kernel version, paths).
+-include $(BUILD)/env.mk
+
+KMOD := $(BUILD)/kmod
+IOMMUFD_DIR := $(KMOD)/drivers/iommu/iommufd
+MOCK_DIR := $(KMOD)/drivers/iommu/mock-smmu
+MODULES_OUT := $(BUILD)/modules
+INSTALL_HDR_PATH ?= $(BUILD)/usr
+SELFTEST_SRC := $(TOP)/tools/testing/selftests/iommu
+SELFTEST_OUT := $(BUILD)/selftests
+KSRC := $(BUILD)/linux-6.12
+
+VMRUN := $(TOP)/tools/testing/vm/vmrun.sh
+VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT)
+VM_TIMEOUT ?= 1500
+PSMMUS ?=
+VM_MOCK_PARAMS = $(if $(PSMMUS),--mock-param num_psmmus=$(PSMMUS))
+
+KBUILD_ARGS = -C $(KDIR) IOMMUFD_VIOMMU_TOP=$(TOP)
+Q := @
+
+.PHONY: all deps src modules headers_install selftests test run check \
+	vm-exec shell clean distclean help
+
+all: modules selftests
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	$(Q)$(TOP)/scripts/deps.sh
+
+src: deps
+	$(Q)KSRC_TAR=$(KSRC_TAR) $(TOP)/scripts/prepare-src.sh
+
+# Both modules are built with Kbuild against Debian's headers package.
+modules: src
+	@echo "[build] iommufd.ko"
+	$(Q)$(MAKE) -s $(KBUILD_ARGS) M=$(IOMMUFD_DIR) modules
+	@echo "[build] mock_smmu.ko"
+	$(Q)$(MAKE) -s $(KBUILD_ARGS) M=$(MOCK_DIR) \
+		KBUILD_EXTRA_SYMBOLS=$(IOMMUFD_DIR)/Module.symvers modules
+	$(Q)mkdir -p $(MODULES_OUT)
+	$(Q)cp $(IOMMUFD_DIR)/iommufd.ko $(MOCK_DIR)/mock_smmu.ko $(MODULES_OUT)/
+
+# The uAPI a VMM compiles against: the 6.12 header with this project's
+# additions (patches/uapi/), installed like the kernel's headers_install.
+headers_install: src
+	$(Q)mkdir -p $(INSTALL_HDR_PATH)/include/linux
+	$(Q)install -m 0644 $(KMOD)/include/uapi/linux/iommufd.h \
+		$(INSTALL_HDR_PATH)/include/linux/iommufd.h
+	@echo "[hdr] installed linux/iommufd.h under $(INSTALL_HDR_PATH)/include"
+
+selftests: headers_install
+	@echo "[build] kselftests"
+	$(Q)$(MAKE) -s -C $(SELFTEST_SRC) OUTPUT=$(SELFTEST_OUT) \
+		KSFT_DIR=$(KSRC)/tools/testing/selftests \
+		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include
+
+test: modules selftests
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
+		--tests "$$(cat $(SELFTEST_OUT)/TESTS)" test
+
+run: modules selftests
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
+		--run $$(cat $(SELFTEST_OUT)/RUN) run
+
+check: modules selftests
+	$(Q)$(TOP)/scripts/check.sh
+
+clean:
+	$(Q)rm -rf $(KMOD) $(MODULES_OUT) $(SELFTEST_OUT) $(BUILD)/vm
+
+distclean:
+	$(Q)rm -rf $(BUILD)

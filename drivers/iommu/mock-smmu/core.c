@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mock ARM SMMUv3 driver: registers num_psmmus mock physical SMMU instances
+ * as iommu_devices on the running kernel, so that iommufd and its vIOMMU
+ * support can be exercised on any machine. Devices are created on request
+ * of a test through /dev/mock_smmu (see ctl.c).
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <uapi/linux/iommufd.h>
+
+#include "mock-smmu.h"
+
+static unsigned int num_psmmus = 4;
+module_param(num_psmmus, uint, 0444);
+MODULE_PARM_DESC(num_psmmus, "Number of mock physical SMMU instances (1-64, default 4)");
+
+#define MOCK_MAX_PSMMUS 64
+
+static struct mock_psmmu **psmmus;
+
+/* SMMU_IDR0..5 fields the mock reports (architecture bit positions) */
+#define IDR0_S2P		BIT(0)
+#define IDR0_S1P		BIT(1)
+#define IDR0_TTF_AARCH64	(2 << 2)
+#define IDR0_COHACC		BIT(4)
+#define IDR0_ASID16		BIT(12)
+#define IDR0_ATS		BIT(10)
+#define IDR0_VMID16		BIT(18)
+#define IDR0_ST_LVL_2LVL	(1 << 27)
+#define IDR1_SIDSIZE(x)		((x) << 0)
+#define IDR1_SSIDSIZE(x)	((x) << 6)
+#define IDR3_RIL		BIT(10)
+#define IDR5_OAS_48		5
+#define IDR5_GRAN4K		BIT(4)
+#define IDR5_GRAN64K		BIT(6)
+#define MOCK_IIDR_IMPL		0x43b	/* JEP106 code of the implementer */
+
+unsigned int mock_num_psmmus(void)
+{
+	return num_psmmus;
+}
+
+struct mock_psmmu *mock_psmmu_get(unsigned int idx)
+{
+	return idx < num_psmmus ? psmmus[idx] : NULL;
+}
+
+static int mock_blocked_attach_dev(struct iommu_domain *domain,
+				   struct device *dev)
+{
+	struct mock_dev *mdev = mock_dev_from_dev(dev);
+
+	mdev->domain = domain;
+	return 0;
+}
+
+static const struct iommu_domain_ops mock_blocked_ops = {
+	.attach_dev = mock_blocked_attach_dev,
+};
+
+struct iommu_domain mock_blocked_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+	.ops = &mock_blocked_ops,
+};
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	struct mock_dev *mdev;
+
+	/* Only the devices ctl.c created are ours */
+	if (dev->type != &mock_dev_type)
+		return ERR_PTR(-ENODEV);
+	mdev = mock_dev_from_dev(dev);
+	return &mdev->psmmu->iommu;
+}
+
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	return cap == IOMMU_CAP_CACHE_COHERENCY;
+}
+
+static void *mock_hw_info(struct device *dev, u32 *length, u32 *type)
+{
+	struct mock_psmmu *psmmu = mock_dev_from_dev(dev)->psmmu;
+	struct iommu_hw_info_arm_smmuv3 *info;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	memcpy(info->idr, psmmu->idr, sizeof(info->idr));
+	info->iidr = psmmu->iidr;
+	info->aidr = psmmu->aidr;
+	*length = sizeof(*info);
+	*type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3;
+	return info;
+}
+
+const struct iommu_ops mock_smmu_ops = {
+	.capable = mock_capable,
+	.hw_info = mock_hw_info,
+	.domain_alloc_user = mock_domain_alloc_user,
+	.probe_device = mock_probe_device,
+	.device_group = generic_device_group,
+	.pgsize_bitmap = PAGE_SIZE,
+	.owner = THIS_MODULE,
+	.blocked_domain = &mock_blocked_domain,
+	.default_domain = &mock_blocked_domain,
+};
+
+static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
+{
+	struct mock_psmmu *psmmu;
+	int rc;
+
+	psmmu = kzalloc(sizeof(*psmmu), GFP_KERNEL);
+	if (!psmmu)
+		return ERR_PTR(-ENOMEM);
+	psmmu->idx = idx;
+	xa_init(&psmmu->streams);
+	psmmu->idr[0] = IDR0_S2P | IDR0_S1P | IDR0_TTF_AARCH64 | IDR0_COHACC |
+			IDR0_ASID16 | IDR0_ATS | IDR0_VMID16 | IDR0_ST_LVL_2LVL;
+	psmmu->idr[1] = IDR1_SIDSIZE(32) | IDR1_SSIDSIZE(20);
+	psmmu->idr[3] = IDR3_RIL;
+	psmmu->idr[5] = IDR5_OAS_48 | IDR5_GRAN4K | IDR5_GRAN64K;
+	/* ProductID carries the instance so a VMM can tell them apart */
+	psmmu->iidr = MOCK_IIDR_IMPL | (idx << 20);
+	psmmu->aidr = 0x1;	/* SMMUv3.1 */
+
+	rc = iommu_device_sysfs_add(&psmmu->iommu, NULL, NULL, "mock-smmu.%u",
+				    idx);
+	if (rc)
+		goto err_free;
+	rc = iommu_device_register(&psmmu->iommu, &mock_smmu_ops, NULL);
+	if (rc)
+		goto err_sysfs;
+	return psmmu;
+
+err_sysfs:
+	iommu_device_sysfs_remove(&psmmu->iommu);
+err_free:
+	kfree(psmmu);
+	return ERR_PTR(rc);
+}
+
+static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
+{
+	iommu_device_unregister(&psmmu->iommu);
+	iommu_device_sysfs_remove(&psmmu->iommu);
+	WARN_ON(!xa_empty(&psmmu->streams));
+	xa_destroy(&psmmu->streams);
+	kfree(psmmu);
+}
+
+static void mock_psmmus_destroy(unsigned int count)
+{
+	while (count--)
+		mock_psmmu_destroy(psmmus[count]);
+	kfree(psmmus);
+}
+
+static int __init mock_smmu_init(void)
+{
+	unsigned int i;
+	int rc;
+
+	if (!num_psmmus || num_psmmus > MOCK_MAX_PSMMUS) {
+		pr_err("mock_smmu: num_psmmus must be 1..%u\n", MOCK_MAX_PSMMUS);
+		return -EINVAL;
+	}
+	psmmus = kcalloc(num_psmmus, sizeof(*psmmus), GFP_KERNEL);
+	if (!psmmus)
+		return -ENOMEM;
+	for (i = 0; i != num_psmmus; i++) {
+		psmmus[i] = mock_psmmu_create(i);
+		if (IS_ERR(psmmus[i])) {
+			rc = PTR_ERR(psmmus[i]);
+			goto err_destroy;
+		}
+	}
+	rc = mock_ctl_init();
+	if (rc)
+		goto err_destroy;
+	return 0;
+
+err_destroy:
+	mock_psmmus_destroy(i);
+	return rc;
+}
+
+static void __exit mock_smmu_exit(void)
+{
+	mock_ctl_exit();
+	mock_psmmus_destroy(num_psmmus);
+}
+
+module_init(mock_smmu_init);
+module_exit(mock_smmu_exit);
+MODULE_DESCRIPTION("Mock ARM SMMUv3 driver for testing iommufd vIOMMU support");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IOMMUFD);

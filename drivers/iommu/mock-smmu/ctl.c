@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mock SMMU test interface: /dev/mock_smmu creates mock platform devices
+ * behind a chosen pSMMU and binds them to iommufd with the same exported
+ * calls VFIO uses. Devices belong to the open file that created them.
+ */
+#include <linux/file.h>
+#include <linux/iommufd.h>
+#include <linux/miscdevice.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mock-smmu.h"
+#include "mock_smmu.h"
+
+struct mock_ctl {
+	struct mutex lock;	/* serialises all device operations */
+	struct xarray devs;	/* handle -> struct mock_dev */
+};
+
+/* What a mock device carries as platform data */
+struct mock_pdata {
+	struct mock_dev *mdev;
+};
+
+const struct device_type mock_dev_type = {
+	.name = "mock-smmu-dev",
+};
+
+struct mock_dev *mock_dev_from_dev(struct device *dev)
+{
+	const struct mock_pdata *pdata = dev_get_platdata(dev);
+
+	return pdata->mdev;
+}
+
+static int mock_dev_create(struct mock_ctl *ctl,
+			   struct mock_smmu_dev_create *cmd)
+{
+	struct mock_pdata pdata;
+	struct mock_psmmu *psmmu;
+	struct mock_dev *mdev;
+	int rc;
+
+	psmmu = mock_psmmu_get(cmd->psmmu);
+	if (!psmmu || cmd->__reserved)
+		return -EINVAL;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return -ENOMEM;
+	mdev->psmmu = psmmu;
+	mdev->sid = cmd->sid;
+	pdata.mdev = mdev;
+
+	rc = xa_insert(&psmmu->streams, mdev->sid, mdev, GFP_KERNEL);
+	if (rc) {
+		rc = rc == -EBUSY ? -EEXIST : rc;
+		goto err_free;
+	}
+	rc = xa_alloc(&ctl->devs, &mdev->handle, mdev, xa_limit_31b,
+		      GFP_KERNEL);
+	if (rc)
+		goto err_stream;
+
+	mdev->pdev = platform_device_alloc("mock-smmu-dev", PLATFORM_DEVID_AUTO);
+	if (!mdev->pdev) {
+		rc = -ENOMEM;
+		goto err_handle;
+	}
+	/* mock_probe_device() recognises its devices by this type */
+	mdev->pdev->dev.type = &mock_dev_type;
+	rc = platform_device_add_data(mdev->pdev, &pdata, sizeof(pdata));
+	if (rc)
+		goto err_put;
+	rc = platform_device_add(mdev->pdev);
+	if (rc)
+		goto err_put;
+	if (!mdev->pdev->dev.iommu_group) {
+		/* The IOMMU core did not probe it: nothing will work */
+		platform_device_unregister(mdev->pdev);
+		rc = -ENODEV;
+		goto err_handle;
+	}
+	cmd->out_dev = mdev->handle;
+	return 0;
+
+err_put:
+	platform_device_put(mdev->pdev);
+err_handle:
+	xa_erase(&ctl->devs, mdev->handle);
+err_stream:
+	xa_erase(&psmmu->streams, mdev->sid);
+err_free:
+	kfree(mdev);
+	return rc;
+}
+
+static void mock_dev_unbind(struct mock_dev *mdev)
+{
+	if (mdev->attached)
+		iommufd_device_detach(mdev->idev);
+	mdev->attached = false;
+	iommufd_device_unbind(mdev->idev);
+	mdev->idev = NULL;
+}
+
+static void mock_dev_destroy(struct mock_ctl *ctl, struct mock_dev *mdev)
+{
+	if (mdev->idev)
+		mock_dev_unbind(mdev);
+	platform_device_unregister(mdev->pdev);
+	xa_erase(&ctl->devs, mdev->handle);
+	xa_erase(&mdev->psmmu->streams, mdev->sid);
+	kfree(mdev);
+}
+
+static int mock_dev_bind(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd)
+{
+	struct iommufd_device *idev;
+	struct iommufd_ctx *ictx;
+	u32 id;
+
+	/* As VFIO_DEVICE_BIND_IOMMUFD: a device is bound once */
+	if (mdev->idev)
+		return -EINVAL;
+	ictx = iommufd_ctx_from_fd(cmd->iommufd);
+	if (IS_ERR(ictx))
+		return PTR_ERR(ictx);
+	idev = iommufd_device_bind(ictx, &mdev->pdev->dev, &id);
+	iommufd_ctx_put(ictx);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	mdev->idev = idev;
+	cmd->out_id = id;
+	return 0;
+}
+
+static int mock_dev_attach(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd)
+{
+	u32 pt_id = cmd->pt_id;
+	int rc;
+
+	if (!mdev->idev)
+		return -EINVAL;
+	if (mdev->attached)
+		rc = iommufd_device_replace(mdev->idev, &pt_id);
+	else
+		rc = iommufd_device_attach(mdev->idev, &pt_id);
+	if (rc)
+		return rc;
+	mdev->attached = true;
+	cmd->out_id = pt_id;
+	return 0;
+}
+
+static long mock_ctl_dev_cmd(struct mock_ctl *ctl, unsigned int ioctl,
+			     struct mock_smmu_dev_cmd *cmd)
+{
+	struct mock_dev *mdev;
+
+	mdev = xa_load(&ctl->devs, cmd->dev);
+	if (!mdev)
+		return -ENOENT;
+
+	switch (ioctl) {
+	case MOCK_SMMU_DEV_DESTROY:
+		mock_dev_destroy(ctl, mdev);
+		return 0;
+	case MOCK_SMMU_DEV_BIND:
+		return mock_dev_bind(mdev, cmd);
+	case MOCK_SMMU_DEV_ATTACH:
+		return mock_dev_attach(mdev, cmd);
+	}
+
+	if (!mdev->idev)
+		return -EINVAL;
+	switch (ioctl) {
+	case MOCK_SMMU_DEV_DETACH:
+		if (mdev->attached)
+			iommufd_device_detach(mdev->idev);
+		mdev->attached = false;
+		return 0;
+	case MOCK_SMMU_DEV_UNBIND:
+		mock_dev_unbind(mdev);
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct mock_ctl *ctl = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+	union {
+		struct mock_smmu_info info;
+		struct mock_smmu_dev_create create;
+		struct mock_smmu_dev_cmd dev;
+	} buf = {};
+	size_t size = _IOC_SIZE(ioctl);
+	long rc;
+
+	if (_IOC_TYPE(ioctl) != MOCK_SMMU_TYPE || size > sizeof(buf))
+		return -ENOTTY;
+	if ((_IOC_DIR(ioctl) & _IOC_WRITE) && copy_from_user(&buf, uarg, size))
+		return -EFAULT;
+
+	mutex_lock(&ctl->lock);
+	switch (ioctl) {
+	case MOCK_SMMU_GET_INFO:
+		buf.info.num_psmmus = mock_num_psmmus();
+		rc = 0;
+		break;
+	case MOCK_SMMU_DEV_CREATE:
+		rc = mock_dev_create(ctl, &buf.create);
+		break;
+	case MOCK_SMMU_DEV_DESTROY:
+	case MOCK_SMMU_DEV_BIND:
+	case MOCK_SMMU_DEV_UNBIND:
+	case MOCK_SMMU_DEV_ATTACH:
+	case MOCK_SMMU_DEV_DETACH:
+		rc = mock_ctl_dev_cmd(ctl, ioctl, &buf.dev);
+		break;
+	default:
+		rc = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&ctl->lock);
+
+	if (!rc && (_IOC_DIR(ioctl) & _IOC_READ) &&
+	    copy_to_user(uarg, &buf, size))
+		rc = -EFAULT;
+	return rc;
+}
+
+static int mock_ctl_open(struct inode *inode, struct file *filp)
+{
+	struct mock_ctl *ctl;
+
+	ctl = kzalloc(sizeof(*ctl), GFP_KERNEL);
+	if (!ctl)
+		return -ENOMEM;
+	mutex_init(&ctl->lock);
+	xa_init_flags(&ctl->devs, XA_FLAGS_ALLOC1);
+	filp->private_data = ctl;
+	return 0;
+}
+
+static int mock_ctl_release(struct inode *inode, struct file *filp)
+{
+	struct mock_ctl *ctl = filp->private_data;
+	struct mock_dev *mdev;
+	unsigned long index;
+
+	xa_for_each(&ctl->devs, index, mdev)
+		mock_dev_destroy(ctl, mdev);
+	xa_destroy(&ctl->devs);
+	mutex_destroy(&ctl->lock);
+	kfree(ctl);
+	return 0;
+}
+
+static const struct file_operations mock_ctl_fops = {
+	.owner = THIS_MODULE,
+	.open = mock_ctl_open,
+	.release = mock_ctl_release,
+	.unlocked_ioctl = mock_ctl_ioctl,
+};
+
+static struct miscdevice mock_ctl_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "mock_smmu",
+	.fops = &mock_ctl_fops,
+	.mode = 0600,
+};
+
+int mock_ctl_init(void)
+{
+	return misc_register(&mock_ctl_misc);
+}
+
+void mock_ctl_exit(void)
+{
+	misc_deregister(&mock_ctl_misc);
+}

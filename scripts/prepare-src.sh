@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Unpack the parts of Debian's linux-source-6.12 this project builds on and
+# lay out the module build trees under $BUILD/kmod:
+#
+#   kmod/drivers/iommu/iommufd/  the kernel's iommufd sources, patched with
+#                                patches/iommufd/*.patch, plus our files
+#   kmod/drivers/iommu/mock-smmu the mock SMMU driver (our files)
+#   kmod/include/uapi/linux/     iommufd.h patched with patches/uapi/*.patch
+#
+# The kernel's files are never committed; they are re-extracted whenever the
+# tarball or a patch changes.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KSRC_TAR=${KSRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
+SRC=$BUILD/linux-6.12
+KMOD=$BUILD/kmod
+
+log() { printf '[src] %s\n' "$*" >&2; }
+
+MEMBERS="
+drivers/iommu/iommufd
+drivers/iommu/iommu-priv.h
+lib/interval_tree.c
+include/uapi/linux/iommufd.h
+tools/testing/selftests/kselftest.h
+tools/testing/selftests/kselftest_harness.h
+scripts/checkpatch.pl
+scripts/spelling.txt
+scripts/const_structs.checkpatch
+scripts/kernel-doc
+scripts/coccinelle
+scripts/coccicheck
+"
+
+stamp="$(stat -c '%s %Y' "$KSRC_TAR") $(echo "$MEMBERS" | md5sum)"
+if [ "$(cat "$SRC/.stamp" 2>/dev/null)" != "$stamp" ]; then
+	log "unpacking 6.12 sources from $KSRC_TAR (~10 s)"
+	rm -rf "$SRC" "$SRC.tmp" && mkdir -p "$SRC.tmp"
+	# shellcheck disable=SC2086
+	tar -xJf "$KSRC_TAR" -C "$SRC.tmp" --strip-components=1 \
+		$(for m in $MEMBERS; do echo "linux-source-6.12/$m"; done)
+	echo "$stamp" >"$SRC.tmp/.stamp"
+	mv "$SRC.tmp" "$SRC"
+fi
+
+# Rebuild the assembled tree when the sources or any patch changed; the
+# object files of an unchanged tree are kept for incremental builds.
+pstamp="$stamp $( (cat "$TOP"/patches/*/*.patch 2>/dev/null || true) | md5sum)"
+if [ "$(cat "$KMOD/.stamp" 2>/dev/null)" != "$pstamp" ]; then
+	log "assembling module trees and applying patches/"
+	rm -rf "$KMOD"
+	mkdir -p "$KMOD/drivers/iommu" "$KMOD/include/uapi/linux"
+	cp -r "$SRC/drivers/iommu/iommufd" "$KMOD/drivers/iommu/"
+	cp "$SRC/drivers/iommu/iommu-priv.h" "$KMOD/drivers/iommu/"
+	rm -f "$KMOD/drivers/iommu/iommufd/Makefile" \
+		"$KMOD/drivers/iommu/iommufd/Kconfig"
+	cp "$SRC/include/uapi/linux/iommufd.h" "$KMOD/include/uapi/linux/"
+
+	# lib/interval_tree.c's span iterator is not in Debian's vmlinux
+	# (CONFIG_INTERVAL_TREE_SPAN_ITER=n): carry just that part, with
+	# module-local linkage instead of exports.
+	{
+		echo '// SPDX-License-Identifier: GPL-2.0-only'
+		echo '/* Generated from lib/interval_tree.c by scripts/prepare-src.sh */'
+		echo '#include <linux/interval_tree.h>'
+		sed -n '/^#ifdef CONFIG_INTERVAL_TREE_SPAN_ITER/,/^#endif/p' \
+			"$SRC/lib/interval_tree.c" |
+			sed -e '1d;$d' -e '/^EXPORT_SYMBOL/d'
+	} >"$KMOD/drivers/iommu/iommufd/interval_tree_span.c"
+
+	for dir in uapi iommufd; do
+		for p in "$TOP"/patches/$dir/*.patch; do
+			[ -e "$p" ] || continue
+			log "  patch $(basename "$p")"
+			case $dir in
+			uapi) d=$KMOD/include/uapi/linux ;;
+			iommufd) d=$KMOD/drivers/iommu/iommufd ;;
+			esac
+			patch -s -p1 -d "$d" --no-backup-if-mismatch <"$p"
+		done
+	done
+	echo "$pstamp" >"$KMOD/.stamp"
+fi
+
+# Our own files are linked, not copied, so edits need no re-assembly.
+link_dir() {
+	local from=$1 to=$2 f
+	mkdir -p "$to"
+	for f in "$from"/*; do
+		if [ -f "$f" ]; then
+			ln -sf "$f" "$to/$(basename "$f")"
+		fi
+	done
+}
+link_dir "$TOP/drivers/iommu/iommufd" "$KMOD/drivers/iommu/iommufd"
+link_dir "$TOP/drivers/iommu/mock-smmu" "$KMOD/drivers/iommu/mock-smmu"
