@@ -83,4 +83,72 @@ struct mock_smmu_dev_cmd {
 #define MOCK_SMMU_DEV_ATTACH _IOWR(MOCK_SMMU_TYPE, 5, struct mock_smmu_dev_cmd)
 #define MOCK_SMMU_DEV_DETACH _IOW(MOCK_SMMU_TYPE, 6, struct mock_smmu_dev_cmd)
 
+/*
+ * Physical Stream Table Entry fields, as in the SMMUv3 architecture. The
+ * mock keeps a 4-word STE per (pSMMU, StreamID) and rewrites it whenever a
+ * device's attachment changes.
+ */
+#define MOCK_STE0_V			(1ULL << 0)
+#define MOCK_STE0_CFG_SHIFT		1
+#define MOCK_STE0_CFG_MASK		(7ULL << MOCK_STE0_CFG_SHIFT)
+#define MOCK_STE_CFG_ABORT		0
+#define MOCK_STE_CFG_BYPASS		4
+#define MOCK_STE_CFG_S1_TRANS		5
+#define MOCK_STE_CFG_S2_TRANS		6
+#define MOCK_STE_CFG_NESTED		7
+#define MOCK_STE1_MEV			(1ULL << 19)
+#define MOCK_STE2_VMID_MASK		0xffffULL
+#define MOCK_STE_CFG(ste0)	(((ste0) & MOCK_STE0_CFG_MASK) >> MOCK_STE0_CFG_SHIFT)
+
+/**
+ * struct mock_smmu_get_ste - ioctl(MOCK_SMMU_GET_STE)
+ * @psmmu: Index of the pSMMU
+ * @sid: StreamID on it (ENOENT if no mock device uses it)
+ * @ste: Output the physical STE words 0..3 the pSMMU holds for @sid
+ *
+ * A device that is not attached, or attached to a blocking domain, has a
+ * valid abort STE (V = 1, Config = abort). A paging domain gives a stage-2
+ * only STE whose S2VMID (word 2, bits 15:0) is the VMID that pSMMU gave the
+ * domain. A nested domain gives Config = nested with the guest's stage-1
+ * fields, MEV set, and the vIOMMU's VMID on that pSMMU; a guest bypass STE
+ * gives a stage-2 only STE with that VMID, and a guest abort STE (or V = 0)
+ * an abort STE.
+ */
+struct mock_smmu_get_ste {
+	__u32 psmmu;
+	__u32 sid;
+	__aligned_u64 ste[4];
+};
+
+#define MOCK_SMMU_GET_STE _IOWR(MOCK_SMMU_TYPE, 7, struct mock_smmu_get_ste)
+
+/**
+ * struct mock_smmu_counters - ioctl(MOCK_SMMU_GET_COUNTERS)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @__reserved: Must be 0
+ * @devices: Mock devices behind the pSMMU
+ * @vmids: VMIDs the pSMMU has allocated (for paging domains and vIOMMUs)
+ * @viommus: vIOMMUs that span the pSMMU
+ * @vdevices: vDEVICEs of devices behind the pSMMU
+ * @nested_attached: Devices behind the pSMMU attached to a stage-1
+ *                   translating nested domain
+ * @cmds: Commands the pSMMU's command queue executed, CMD_SYNC excluded
+ * @syncs: CMD_SYNC commands it completed
+ * @cerror_ill: CERROR_ILL errors its command queue raised
+ */
+struct mock_smmu_counters {
+	__u32 psmmu;
+	__u32 __reserved;
+	__aligned_u64 devices;
+	__aligned_u64 vmids;
+	__aligned_u64 viommus;
+	__aligned_u64 vdevices;
+	__aligned_u64 nested_attached;
+	__aligned_u64 cmds;
+	__aligned_u64 syncs;
+	__aligned_u64 cerror_ill;
+};
+
+#define MOCK_SMMU_GET_COUNTERS _IOWR(MOCK_SMMU_TYPE, 8, struct mock_smmu_counters)
+
 #endif /* _MOCK_SMMU_H */
