@@ -39,8 +39,9 @@ struct iommufd_vdevice;
  * @viommu_destroy: Free what @viommu_init set up. Called once, after every
  *                  vDEVICE and nested domain of the vIOMMU is gone.
  * @vdevice_init: Accept a vDEVICE; iommufd_vdevice_dev() and
- *                iommufd_vdevice_virt_id() tell what it binds. Called with
- *                the device's group lock held, before the vDEVICE becomes
+ *                iommufd_vdevice_virt_id() tell what it binds. Called under
+ *                an iommufd lock (do not call back into iommufd), once its
+ *                virtual ID is reserved and before the vDEVICE becomes
  *                visible to iommufd_viommu_find_vdev(). Return -EINVAL for a
  *                device the vIOMMU cannot serve. Optional.
  * @vdevice_destroy: Undo @vdevice_init. Called once the vDEVICE is no longer

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The vDEVICE object: IOMMU_VDEVICE_ALLOC, known in the first vIOMMU design
+ * as IOMMU_VIOMMU_SET_DEV_ID. It binds a device to the ID a guest uses for
+ * it on a vIOMMU (the virtual StreamID on ARM SMMUv3) in the vIOMMU's
+ * vdev_id table, an xarray indexed by that ID.
+ *
+ * A device has at most one vDEVICE (upstream 6.17 rule). When the device is
+ * unbound first, its vDEVICE is destroyed with it and its object ID stays
+ * reserved as a tombstone until the iommufd is closed, so IOMMU_DESTROY of
+ * that ID fails with ENOENT and never hits an unrelated object (as upstream
+ * 6.17 does).
+ */
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <uapi/linux/iommufd.h>
+
+#include "viommu.h"
+
+/* Protects iommufd_device::vdev and iommufd_vdevice::idev of every context */
+static DEFINE_MUTEX(vdev_link_lock);
+
+static struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ucmd *ucmd,
+						 u32 id)
+{
+	return container_of(iommufd_get_object(ucmd->ictx, id,
+					       IOMMUFD_OBJ_VIOMMU),
+			    struct iommufd_viommu, obj);
+}
+
+/* Make the vDEVICE visible to the device and, through vdev_id, to the guest */
+static int iommufd_vdevice_publish(struct iommufd_vdevice *vdev,
+				   struct iommufd_device *idev)
+{
+	struct iommufd_viommu *viommu = vdev->viommu;
+	int rc;
+
+	mutex_lock(&vdev_link_lock);
+	if (idev->vdev) {
+		rc = -EEXIST;
+		goto out_unlock;
+	}
+	/*
+	 * Claim the ID in one atomic step, so two racing allocations cannot
+	 * both get it. The reserved slot reads as empty until filled below,
+	 * after the driver accepted the vDEVICE.
+	 */
+	rc = xa_insert(&viommu->vdevs, vdev->virt_id, NULL, GFP_KERNEL);
+	if (rc) {
+		if (rc == -EBUSY)
+			rc = -EEXIST;
+		goto out_unlock;
+	}
+	if (viommu->drv->vdevice_init) {
+		rc = viommu->drv->vdevice_init(vdev);
+		if (rc) {
+			xa_release(&viommu->vdevs, vdev->virt_id);
+			goto out_unlock;
+		}
+	}
+	vdev->drv_ready = true;
+	/* Filling a reserved slot allocates nothing and cannot fail */
+	WARN_ON(xa_is_err(xa_store(&viommu->vdevs, vdev->virt_id, vdev,
+				   GFP_KERNEL)));
+	vdev->published = true;
+	vdev->idev = idev;
+	idev->vdev = vdev;
+out_unlock:
+	mutex_unlock(&vdev_link_lock);
+	return rc;
+}
+
+int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_vdevice_alloc *cmd = ucmd->cmd;
+	struct iommufd_viommu *viommu;
+	struct iommufd_vdevice *vdev;
+	struct iommufd_device *idev;
+	int rc;
+
+	/* The ID indexes an xarray */
+	if (cmd->virt_id > ULONG_MAX)
+		return -EINVAL;
+
+	viommu = iommufd_get_viommu(ucmd, cmd->viommu_id);
+	if (IS_ERR(viommu))
+		return PTR_ERR(viommu);
+
+	idev = iommufd_get_device(ucmd, cmd->dev_id);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_put_viommu;
+	}
+
+	if (!iommufd_viommu_serves(viommu, idev->dev) ||
+	    cmd->virt_id > viommu->drv->virt_id_max) {
+		rc = -EINVAL;
+		goto out_put_idev;
+	}
+
+	vdev = iommufd_object_alloc(ucmd->ictx, vdev, IOMMUFD_OBJ_VDEVICE);
+	if (IS_ERR(vdev)) {
+		rc = PTR_ERR(vdev);
+		goto out_put_idev;
+	}
+	vdev->viommu = viommu;
+	refcount_inc(&viommu->obj.users);
+	vdev->dev = get_device(idev->dev);
+	vdev->virt_id = cmd->virt_id;
+
+	rc = iommufd_vdevice_publish(vdev, idev);
+	if (rc)
+		goto out_abort;
+
+	cmd->out_vdevice_id = vdev->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_abort;
+	/*
+	 * The device's shortterm reference is held until here, so unbinding it
+	 * only starts once this vDEVICE is a complete object.
+	 */
+	iommufd_object_finalize(ucmd->ictx, &vdev->obj);
+	goto out_put_idev;
+
+out_abort:
+	iommufd_object_abort_and_destroy(ucmd->ictx, &vdev->obj);
+out_put_idev:
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+out_put_viommu:
+	iommufd_put_object(ucmd->ictx, &viommu->obj);
+	return rc;
+}
+
+void iommufd_vdevice_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_vdevice *vdev =
+		container_of(obj, struct iommufd_vdevice, obj);
+	struct iommufd_viommu *viommu = vdev->viommu;
+
+	mutex_lock(&vdev_link_lock);
+	if (vdev->idev) {
+		vdev->idev->vdev = NULL;
+		vdev->idev = NULL;
+	}
+	mutex_unlock(&vdev_link_lock);
+
+	if (vdev->published) {
+		/* Waits for invalidations that may have found the vDEVICE */
+		down_write(&viommu->vdevs_rwsem);
+		xa_cmpxchg(&viommu->vdevs, vdev->virt_id, vdev, NULL,
+			   GFP_KERNEL);
+		up_write(&viommu->vdevs_rwsem);
+	}
+	if (vdev->drv_ready && viommu->drv->vdevice_destroy)
+		viommu->drv->vdevice_destroy(vdev);
+	put_device(vdev->dev);
+	refcount_dec(&viommu->obj.users);
+}
+
+/**
+ * iommufd_device_remove_vdevice() - Destroy the vDEVICE of a device going away
+ * @idev: The device, being destroyed by iommufd_device_unbind()
+ *
+ * Called once @idev is out of the object table and no ioctl uses it any
+ * more. Its vDEVICE, if any, is destroyed and leaves a tombstone ID behind.
+ * If userspace is destroying the vDEVICE at the same moment, that
+ * destruction finishes on its own: the link to @idev is cut here first.
+ */
+void iommufd_device_remove_vdevice(struct iommufd_device *idev)
+{
+	struct iommufd_vdevice *vdev;
+
+	mutex_lock(&vdev_link_lock);
+	vdev = idev->vdev;
+	if (vdev) {
+		idev->vdev = NULL;
+		vdev->idev = NULL;
+		/* Fails only if a concurrent IOMMU_DESTROY already owns it */
+		if (!refcount_inc_not_zero(&vdev->obj.users))
+			vdev = NULL;
+	}
+	mutex_unlock(&vdev_link_lock);
+
+	if (vdev)
+		iommufd_object_remove(idev->ictx, &vdev->obj, vdev->obj.id,
+				      REMOVE_WAIT_SHORTTERM |
+				      REMOVE_OBJ_TOMBSTONE);
+}
+
+/**
+ * iommufd_vdevice_priv() - The driver state of a vDEVICE
+ * @vdev: The vDEVICE
+ *
+ * Return: what the driver stored with iommufd_vdevice_set_priv().
+ */
+void *iommufd_vdevice_priv(struct iommufd_vdevice *vdev)
+{
+	return vdev->priv;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_priv, IOMMUFD);
+
+/**
+ * iommufd_vdevice_set_priv() - Attach driver state to a vDEVICE
+ * @vdev: The vDEVICE, from the driver's vdevice_init()
+ * @priv: The state; the driver frees it in vdevice_destroy()
+ */
+void iommufd_vdevice_set_priv(struct iommufd_vdevice *vdev, void *priv)
+{
+	vdev->priv = priv;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_set_priv, IOMMUFD);
+
+/**
+ * iommufd_vdevice_dev() - The physical device of a vDEVICE
+ * @vdev: The vDEVICE
+ *
+ * Return: the device; the vDEVICE holds a reference on it, but the device
+ * may already be unbound from iommufd.
+ */
+struct device *iommufd_vdevice_dev(struct iommufd_vdevice *vdev)
+{
+	return vdev->dev;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_dev, IOMMUFD);
+
+/**
+ * iommufd_vdevice_virt_id() - The guest's ID of a vDEVICE
+ * @vdev: The vDEVICE
+ *
+ * Return: the virt_id given to IOMMU_VDEVICE_ALLOC.
+ */
+u64 iommufd_vdevice_virt_id(struct iommufd_vdevice *vdev)
+{
+	return vdev->virt_id;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_virt_id, IOMMUFD);
+
+/**
+ * iommufd_vdevice_viommu() - The vIOMMU of a vDEVICE
+ * @vdev: The vDEVICE
+ *
+ * Return: the vIOMMU it was allocated on.
+ */
+struct iommufd_viommu *iommufd_vdevice_viommu(struct iommufd_vdevice *vdev)
+{
+	return vdev->viommu;
+}
+EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_viommu, IOMMUFD);
