@@ -72,6 +72,8 @@ selftests: headers_install
 	$(Q)$(MAKE) -s -C $(SELFTEST_SRC) OUTPUT=$(SELFTEST_OUT) \
 		KSFT_DIR=$(KSRC)/tools/testing/selftests \
 		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include
+	$(Q)$(MAKE) -s -C $(TOP)/samples/iommufd OUTPUT=$(SELFTEST_OUT) \
+		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include MOCK_INCLUDE=$(SELFTEST_SRC)
 
 test: modules selftests
 	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
@@ -79,7 +81,7 @@ test: modules selftests
 
 run: modules selftests
 	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
-		--run $$(cat $(SELFTEST_OUT)/RUN) run
+		--run vmm-demo run
 
 check: modules selftests
 	$(Q)$(TOP)/scripts/check.sh
