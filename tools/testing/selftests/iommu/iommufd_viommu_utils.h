@@ -177,4 +177,101 @@ static inline int mock_dev_destroy(int mfd, uint32_t dev)
 	return mock_dev_cmd(mfd, MOCK_SMMU_DEV_DESTROY, dev, -1, 0, NULL);
 }
 
+/* vIOMMU / vDEVICE (IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC) */
+
+static inline int viommu_alloc(int fd, uint32_t flags, uint32_t type,
+			       uint32_t dev_id, uint32_t hwpt_id,
+			       uint32_t *viommu_id)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
+	};
+	int rc = ioctl_errno(fd, IOMMU_VIOMMU_ALLOC, &cmd);
+
+	if (!rc && viommu_id)
+		*viommu_id = cmd.out_viommu_id;
+	return rc;
+}
+
+/* An ARM SMMUv3 vIOMMU; @span sets IOMMU_VIOMMU_ALLOC_FLAG_SPAN */
+static inline int viommu_alloc_smmu(int fd, int span, uint32_t dev_id,
+				    uint32_t hwpt_id, uint32_t *viommu_id)
+{
+	return viommu_alloc(fd, span ? IOMMU_VIOMMU_ALLOC_FLAG_SPAN : 0,
+			    IOMMU_VIOMMU_TYPE_ARM_SMMUV3, dev_id, hwpt_id,
+			    viommu_id);
+}
+
+/* IOMMU_VDEVICE_ALLOC, or its alias IOMMU_VIOMMU_SET_DEV_ID, by @ioctl_nr */
+static inline int vdevice_alloc_nr(int fd, unsigned long ioctl_nr,
+				   uint32_t viommu_id, uint32_t dev_id,
+				   uint64_t virt_id, uint32_t *vdevice_id)
+{
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int rc = ioctl_errno(fd, ioctl_nr, &cmd);
+
+	if (!rc && vdevice_id)
+		*vdevice_id = cmd.out_vdevice_id;
+	return rc;
+}
+
+static inline int vdevice_alloc(int fd, uint32_t viommu_id, uint32_t dev_id,
+				uint64_t virt_id, uint32_t *vdevice_id)
+{
+	return vdevice_alloc_nr(fd, IOMMU_VDEVICE_ALLOC, viommu_id, dev_id,
+				virt_id, vdevice_id);
+}
+
+/* A stage-2 nesting parent HWPT on @pt_id for @dev_id */
+static inline int hwpt_alloc_nest_parent(int fd, uint32_t dev_id,
+					 uint32_t pt_id, uint32_t *hwpt_id)
+{
+	return hwpt_alloc(fd, dev_id, pt_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+			  IOMMU_HWPT_DATA_NONE, NULL, 0, hwpt_id);
+}
+
+/* Mock SMMU state read-back */
+
+static inline int mock_dev_create_bind(int mfd, int fd, uint32_t psmmu,
+				       uint32_t sid, uint32_t *dev,
+				       uint32_t *dev_id)
+{
+	uint32_t handle;
+	int rc = mock_dev_create(mfd, psmmu, sid, &handle);
+
+	if (rc)
+		return rc;
+	if (dev)
+		*dev = handle;
+	return mock_dev_bind(mfd, handle, fd, dev_id);
+}
+
+static inline int mock_get_ste(int mfd, uint32_t psmmu, uint32_t sid,
+			       uint64_t ste[4])
+{
+	struct mock_smmu_get_ste cmd = { .psmmu = psmmu, .sid = sid };
+	int rc = ioctl_errno(mfd, MOCK_SMMU_GET_STE, &cmd);
+
+	if (!rc && ste)
+		memcpy(ste, cmd.ste, sizeof(cmd.ste));
+	return rc;
+}
+
+static inline int mock_get_counters(int mfd, uint32_t psmmu,
+				    struct mock_smmu_counters *cnt)
+{
+	memset(cnt, 0, sizeof(*cnt));
+	cnt->psmmu = psmmu;
+	return ioctl_errno(mfd, MOCK_SMMU_GET_COUNTERS, cnt);
+}
+
 #endif /* __IOMMUFD_VIOMMU_UTILS_H */
