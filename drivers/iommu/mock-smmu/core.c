@@ -5,6 +5,7 @@
  * support can be exercised on any machine. Devices are created on request
  * of a test through /dev/mock_smmu (see ctl.c).
  */
+#include <linux/bitfield.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
@@ -22,18 +23,23 @@ static struct mock_psmmu **psmmus;
 /* SMMU_IDR0..5 fields the mock reports (architecture bit positions) */
 #define IDR0_S2P		BIT(0)
 #define IDR0_S1P		BIT(1)
-#define IDR0_TTF_AARCH64	(2 << 2)
+#define IDR0_TTF		GENMASK(3, 2)
+#define IDR0_TTF_AARCH64	2
 #define IDR0_COHACC		BIT(4)
-#define IDR0_ASID16		BIT(12)
 #define IDR0_ATS		BIT(10)
+#define IDR0_ASID16		BIT(12)
 #define IDR0_VMID16		BIT(18)
-#define IDR0_ST_LVL_2LVL	(1 << 27)
-#define IDR1_SIDSIZE(x)		((x) << 0)
-#define IDR1_SSIDSIZE(x)	((x) << 6)
+#define IDR0_ST_LVL		GENMASK(28, 27)
+#define IDR0_ST_LVL_2LVL	1
+#define IDR1_SIDSIZE		GENMASK(5, 0)
+#define IDR1_SSIDSIZE		GENMASK(10, 6)
 #define IDR3_RIL		BIT(10)
-#define IDR5_OAS_48		5
+#define IDR5_OAS		GENMASK(2, 0)
+#define IDR5_OAS_48_BIT		5
 #define IDR5_GRAN4K		BIT(4)
 #define IDR5_GRAN64K		BIT(6)
+#define IIDR_IMPLEMENTER	GENMASK(11, 0)
+#define IIDR_PRODUCTID		GENMASK(31, 20)
 #define MOCK_IIDR_IMPL		0x43b	/* JEP106 code of the implementer */
 
 unsigned int mock_num_psmmus(void)
@@ -118,13 +124,18 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 		return ERR_PTR(-ENOMEM);
 	psmmu->idx = idx;
 	xa_init(&psmmu->streams);
-	psmmu->idr[0] = IDR0_S2P | IDR0_S1P | IDR0_TTF_AARCH64 | IDR0_COHACC |
-			IDR0_ASID16 | IDR0_ATS | IDR0_VMID16 | IDR0_ST_LVL_2LVL;
-	psmmu->idr[1] = IDR1_SIDSIZE(32) | IDR1_SSIDSIZE(20);
+	psmmu->idr[0] = IDR0_S2P | IDR0_S1P |
+			FIELD_PREP(IDR0_TTF, IDR0_TTF_AARCH64) | IDR0_COHACC |
+			IDR0_ATS | IDR0_ASID16 | IDR0_VMID16 |
+			FIELD_PREP(IDR0_ST_LVL, IDR0_ST_LVL_2LVL);
+	psmmu->idr[1] = FIELD_PREP(IDR1_SIDSIZE, 32) |
+			FIELD_PREP(IDR1_SSIDSIZE, 20);
 	psmmu->idr[3] = IDR3_RIL;
-	psmmu->idr[5] = IDR5_OAS_48 | IDR5_GRAN4K | IDR5_GRAN64K;
+	psmmu->idr[5] = FIELD_PREP(IDR5_OAS, IDR5_OAS_48_BIT) | IDR5_GRAN4K |
+			IDR5_GRAN64K;
 	/* ProductID carries the instance so a VMM can tell them apart */
-	psmmu->iidr = MOCK_IIDR_IMPL | (idx << 20);
+	psmmu->iidr = FIELD_PREP(IIDR_IMPLEMENTER, MOCK_IIDR_IMPL) |
+		      FIELD_PREP(IIDR_PRODUCTID, idx);
 	psmmu->aidr = 0x1;	/* SMMUv3.1 */
 
 	rc = iommu_device_sysfs_add(&psmmu->iommu, NULL, NULL, "mock-smmu.%u",
