@@ -6,6 +6,7 @@
  * of a test through /dev/mock_smmu (see ctl.c).
  */
 #include <linux/bitfield.h>
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
@@ -52,12 +53,42 @@ struct mock_psmmu *mock_psmmu_get(unsigned int idx)
 	return idx < num_psmmus ? psmmus[idx] : NULL;
 }
 
+/**
+ * mock_psmmu_alloc_vmid() - Allocate a VMID in a pSMMU's namespace
+ * @psmmu: The pSMMU, whose lock the caller holds
+ *
+ * Return: the VMID (MOCK_VMID_MIN..MOCK_VMID_MAX), -ENOSPC when all are in
+ * use, or -ENOMEM.
+ */
+int mock_psmmu_alloc_vmid(struct mock_psmmu *psmmu)
+{
+	lockdep_assert_held(&psmmu->lock);
+	return ida_alloc_range(&psmmu->vmid_ida, MOCK_VMID_MIN, MOCK_VMID_MAX,
+			       GFP_KERNEL);
+}
+
+/**
+ * mock_psmmu_free_vmid() - Free a VMID from mock_psmmu_alloc_vmid()
+ * @psmmu: The pSMMU, whose lock the caller holds
+ * @vmid: The VMID
+ */
+void mock_psmmu_free_vmid(struct mock_psmmu *psmmu, u16 vmid)
+{
+	lockdep_assert_held(&psmmu->lock);
+	ida_free(&psmmu->vmid_ida, vmid);
+}
+
 static int mock_blocked_attach_dev(struct iommu_domain *domain,
 				   struct device *dev)
 {
 	struct mock_dev *mdev = mock_dev_from_dev(dev);
+	struct mock_ste target;
 
+	mock_ste_make_abort(&target);
+	mutex_lock(&mdev->psmmu->lock);
+	mock_ste_install(mdev, &target);
 	mdev->domain = domain;
+	mutex_unlock(&mdev->psmmu->lock);
 	return 0;
 }
 
@@ -123,7 +154,9 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 	if (!psmmu)
 		return ERR_PTR(-ENOMEM);
 	psmmu->idx = idx;
+	mutex_init(&psmmu->lock);
 	xa_init(&psmmu->streams);
+	ida_init(&psmmu->vmid_ida);
 	psmmu->idr[0] = IDR0_S2P | IDR0_S1P |
 			FIELD_PREP(IDR0_TTF, IDR0_TTF_AARCH64) | IDR0_COHACC |
 			IDR0_ATS | IDR0_ASID16 | IDR0_VMID16 |
@@ -150,6 +183,7 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 err_sysfs:
 	iommu_device_sysfs_remove(&psmmu->iommu);
 err_free:
+	mutex_destroy(&psmmu->lock);
 	kfree(psmmu);
 	return ERR_PTR(rc);
 }
@@ -158,8 +192,11 @@ static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
 {
 	iommu_device_unregister(&psmmu->iommu);
 	iommu_device_sysfs_remove(&psmmu->iommu);
+	/* Every device and domain is gone before the module exits */
 	WARN_ON(!xa_empty(&psmmu->streams));
 	xa_destroy(&psmmu->streams);
+	ida_destroy(&psmmu->vmid_ida);
+	mutex_destroy(&psmmu->lock);
 	kfree(psmmu);
 }
 

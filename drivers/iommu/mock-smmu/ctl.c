@@ -53,11 +53,9 @@ static int mock_dev_create(struct mock_ctl *ctl,
 	mdev->sid = cmd->sid;
 	pdata.mdev = mdev;
 
-	rc = xa_insert(&psmmu->streams, mdev->sid, mdev, GFP_KERNEL);
-	if (rc) {
-		rc = rc == -EBUSY ? -EEXIST : rc;
+	rc = mock_stream_add(mdev);
+	if (rc)
 		goto err_free;
-	}
 	rc = xa_alloc(&ctl->devs, &mdev->handle, mdev, xa_limit_31b,
 		      GFP_KERNEL);
 	if (rc)
@@ -90,7 +88,7 @@ err_put:
 err_handle:
 	xa_erase(&ctl->devs, mdev->handle);
 err_stream:
-	xa_erase(&psmmu->streams, mdev->sid);
+	mock_stream_remove(mdev);
 err_free:
 	kfree(mdev);
 	return rc;
@@ -111,7 +109,7 @@ static void mock_dev_destroy(struct mock_ctl *ctl, struct mock_dev *mdev)
 		mock_dev_unbind(mdev);
 	platform_device_unregister(mdev->pdev);
 	xa_erase(&ctl->devs, mdev->handle);
-	xa_erase(&mdev->psmmu->streams, mdev->sid);
+	mock_stream_remove(mdev);
 	kfree(mdev);
 }
 

@@ -3,7 +3,13 @@
  * Mock SMMU paging domains: a real, if simple, IOVA -> PA table kept in an
  * xarray indexed by IOVA page frame, so that IOAS_MAP/UNMAP through iommufd
  * and iova_to_phys() behave as with a hardware page table.
+ *
+ * A paging domain is a stage-2 table. Devices behind any pSMMU may attach to
+ * it; each pSMMU tags the domain's TLB entries with a VMID of its own, which
+ * it allocates at the first attach of one of its devices and frees when the
+ * domain is freed.
  */
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -14,9 +20,26 @@
 static int mock_domain_attach_dev(struct iommu_domain *domain,
 				  struct device *dev)
 {
+	struct mock_domain *mdom = to_mock_domain(domain);
 	struct mock_dev *mdev = mock_dev_from_dev(dev);
+	struct mock_psmmu *psmmu = mdev->psmmu;
+	struct mock_ste target;
+	int vmid;
 
+	mutex_lock(&psmmu->lock);
+	vmid = mdom->vmids[psmmu->idx];
+	if (!vmid) {
+		vmid = mock_psmmu_alloc_vmid(psmmu);
+		if (vmid < 0) {
+			mutex_unlock(&psmmu->lock);
+			return vmid;
+		}
+		mdom->vmids[psmmu->idx] = vmid;
+	}
+	mock_ste_make_s2(&target, vmid);
+	mock_ste_install(mdev, &target);
 	mdev->domain = domain;
+	mutex_unlock(&psmmu->lock);
 	return 0;
 }
 
@@ -81,10 +104,21 @@ static bool mock_domain_enforce_cache_coherency(struct iommu_domain *domain)
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *mdom = to_mock_domain(domain);
+	struct mock_psmmu *psmmu;
+	unsigned int i;
 
 	/* iommufd unmaps everything before it frees a domain */
 	WARN_ON(!xa_empty(&mdom->pfns));
 	xa_destroy(&mdom->pfns);
+	/* No device is attached any more: return the VMIDs */
+	for (i = 0; i != mdom->num_psmmus; i++) {
+		if (!mdom->vmids[i])
+			continue;
+		psmmu = mock_psmmu_get(i);
+		mutex_lock(&psmmu->lock);
+		mock_psmmu_free_vmid(psmmu, mdom->vmids[i]);
+		mutex_unlock(&psmmu->lock);
+	}
 	kfree(mdom);
 }
 
@@ -110,6 +144,7 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,
 					    const struct iommu_user_data *user_data)
 {
+	unsigned int num_psmmus = mock_num_psmmus();
 	struct mock_domain *mdom;
 
 	if (flags & ~IOMMU_HWPT_ALLOC_NEST_PARENT)
@@ -117,9 +152,10 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 	if (parent || user_data)
 		return ERR_PTR(-EOPNOTSUPP);
 
-	mdom = kzalloc(sizeof(*mdom), GFP_KERNEL);
+	mdom = kzalloc(struct_size(mdom, vmids, num_psmmus), GFP_KERNEL);
 	if (!mdom)
 		return ERR_PTR(-ENOMEM);
+	mdom->num_psmmus = num_psmmus;
 	mdom->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	xa_init(&mdom->pfns);
 	mdom->domain.type = IOMMU_DOMAIN_UNMANAGED;

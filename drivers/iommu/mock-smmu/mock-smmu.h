@@ -8,6 +8,7 @@
 #ifndef __MOCK_SMMU_H
 #define __MOCK_SMMU_H
 
+#include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
@@ -15,7 +16,18 @@
 
 struct iommufd_device;
 
-/* One mock physical SMMU instance. */
+/* VMIDs are 16 bits (IDR0.VMID16); VMID 0 is never handed out */
+#define MOCK_VMID_MIN		1
+#define MOCK_VMID_MAX		U16_MAX
+
+/*
+ * One mock physical SMMU instance.
+ *
+ * @lock serialises changes to the instance's stream table and its entries
+ * and to the VMIDs domains hold on it (mock_domain::vmids). It nests inside
+ * the group mutex the IOMMU core holds around attach_dev and is never held
+ * while calling into the IOMMU core or iommufd.
+ */
 struct mock_psmmu {
 	struct iommu_device iommu;
 	unsigned int idx;
@@ -23,8 +35,21 @@ struct mock_psmmu {
 	u32 idr[6];
 	u32 iidr;
 	u32 aidr;
-	/* StreamID -> struct mock_dev, for the devices behind this instance */
+	struct mutex lock;	/* stream table and VMIDs, see above */
+	/*
+	 * The stream table: StreamID -> struct mock_dev, whose @ste is the
+	 * entry of that StreamID. Modified under @lock.
+	 */
 	struct xarray streams;
+	/* VMID namespace of this instance */
+	struct ida vmid_ida;
+};
+
+#define MOCK_STE_DWORDS		4
+
+/* A physical Stream Table Entry, in CPU byte order */
+struct mock_ste {
+	u64 data[MOCK_STE_DWORDS];
 };
 
 /* A mock platform device with one StreamID, owned by a test's open file. */
@@ -38,6 +63,8 @@ struct mock_dev {
 	bool attached;
 	/* The domain the device is attached to at the IOMMU level */
 	struct iommu_domain *domain;
+	/* The STE of @sid in the stream table of @psmmu, under its lock */
+	struct mock_ste ste;
 };
 
 /* A paging domain backed by a software IOVA -> PA table. */
@@ -46,6 +73,13 @@ struct mock_domain {
 	bool nest_parent;
 	/* IOVA page frame -> physical page frame (as xa_mk_value) */
 	struct xarray pfns;
+	unsigned int num_psmmus;
+	/*
+	 * The stage-2 VMID each pSMMU gave the domain at the first attach of
+	 * one of its devices, 0 if none yet; entry i is under the lock of
+	 * pSMMU i. Freed with the domain.
+	 */
+	u16 vmids[] __counted_by(num_psmmus);
 };
 
 static inline struct mock_domain *to_mock_domain(struct iommu_domain *domain)
@@ -59,7 +93,15 @@ extern const struct device_type mock_dev_type;
 
 struct mock_psmmu *mock_psmmu_get(unsigned int idx);
 unsigned int mock_num_psmmus(void);
+int mock_psmmu_alloc_vmid(struct mock_psmmu *psmmu);
+void mock_psmmu_free_vmid(struct mock_psmmu *psmmu, u16 vmid);
 struct mock_dev *mock_dev_from_dev(struct device *dev);
+
+int mock_stream_add(struct mock_dev *mdev);
+void mock_stream_remove(struct mock_dev *mdev);
+void mock_ste_make_abort(struct mock_ste *ste);
+void mock_ste_make_s2(struct mock_ste *ste, u16 vmid);
+void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target);
 
 struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mock SMMU stream tables: each pSMMU keeps one physical Stream Table Entry
+ * per StreamID in use, laid out as the SMMUv3 architecture defines it, and
+ * rewrites it whenever the attachment of the device changes.
+ */
+#include <linux/bitfield.h>
+#include <linux/lockdep.h>
+#include <linux/string.h>
+
+#include "mock-smmu.h"
+#include "mock_smmu.h"
+
+/**
+ * mock_stream_add() - Add the StreamID of a new mock device to its pSMMU
+ * @mdev: The mock device; @mdev->psmmu and @mdev->sid must be set
+ *
+ * The device starts with a valid abort STE, as if it were attached to a
+ * blocking domain.
+ *
+ * Return: 0, -EEXIST if the StreamID is in use on that pSMMU, or -ENOMEM.
+ */
+int mock_stream_add(struct mock_dev *mdev)
+{
+	struct mock_psmmu *psmmu = mdev->psmmu;
+	int rc;
+
+	mock_ste_make_abort(&mdev->ste);
+	mutex_lock(&psmmu->lock);
+	rc = xa_insert(&psmmu->streams, mdev->sid, mdev, GFP_KERNEL);
+	mutex_unlock(&psmmu->lock);
+	return rc == -EBUSY ? -EEXIST : rc;
+}
+
+/**
+ * mock_stream_remove() - Remove the StreamID of a mock device from its pSMMU
+ * @mdev: The mock device, no longer known to the IOMMU core
+ *
+ * Once this returns, MOCK_SMMU_GET_STE no longer reads @mdev, which the
+ * caller may then free.
+ */
+void mock_stream_remove(struct mock_dev *mdev)
+{
+	struct mock_psmmu *psmmu = mdev->psmmu;
+
+	mutex_lock(&psmmu->lock);
+	WARN_ON(xa_erase(&psmmu->streams, mdev->sid) != mdev);
+	mutex_unlock(&psmmu->lock);
+}
+
+/**
+ * mock_ste_make_abort() - Build a valid STE that aborts all traffic
+ * @ste: The STE to fill
+ */
+void mock_ste_make_abort(struct mock_ste *ste)
+{
+	memset(ste, 0, sizeof(*ste));
+	ste->data[0] = MOCK_STE0_V |
+		       FIELD_PREP(MOCK_STE0_CFG_MASK, MOCK_STE_CFG_ABORT);
+}
+
+/**
+ * mock_ste_make_s2() - Build a stage-2 only translating STE
+ * @ste: The STE to fill
+ * @vmid: The S2VMID the pSMMU gave the stage-2 domain
+ */
+void mock_ste_make_s2(struct mock_ste *ste, u16 vmid)
+{
+	memset(ste, 0, sizeof(*ste));
+	ste->data[0] = MOCK_STE0_V |
+		       FIELD_PREP(MOCK_STE0_CFG_MASK, MOCK_STE_CFG_S2_TRANS);
+	ste->data[2] = FIELD_PREP(MOCK_STE2_VMID_MASK, vmid);
+}
+
+/**
+ * mock_ste_install() - Write a device's entry in its pSMMU's stream table
+ * @mdev: The mock device
+ * @target: The new STE
+ *
+ * The caller holds the lock of @mdev->psmmu.
+ */
+void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target)
+{
+	lockdep_assert_held(&mdev->psmmu->lock);
+	mdev->ste = *target;
+}
