@@ -12,6 +12,7 @@
 #include <uapi/linux/iommufd.h>
 
 #include "mock-smmu.h"
+#include "mock_smmu.h"
 
 static unsigned int num_psmmus = 4;
 module_param(num_psmmus, uint, 0444);
@@ -62,9 +63,14 @@ struct mock_psmmu *mock_psmmu_get(unsigned int idx)
  */
 int mock_psmmu_alloc_vmid(struct mock_psmmu *psmmu)
 {
+	int vmid;
+
 	lockdep_assert_held(&psmmu->lock);
-	return ida_alloc_range(&psmmu->vmid_ida, MOCK_VMID_MIN, MOCK_VMID_MAX,
+	vmid = ida_alloc_range(&psmmu->vmid_ida, MOCK_VMID_MIN, MOCK_VMID_MAX,
 			       GFP_KERNEL);
+	if (vmid >= 0)
+		psmmu->nr_vmids++;
+	return vmid;
 }
 
 /**
@@ -76,6 +82,28 @@ void mock_psmmu_free_vmid(struct mock_psmmu *psmmu, u16 vmid)
 {
 	lockdep_assert_held(&psmmu->lock);
 	ida_free(&psmmu->vmid_ida, vmid);
+	psmmu->nr_vmids--;
+}
+
+/**
+ * mock_psmmu_get_counters() - Read a pSMMU's counters
+ * @psmmu: The pSMMU
+ * @cnt: Output for MOCK_SMMU_GET_COUNTERS; only the counters are written
+ */
+void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
+			     struct mock_smmu_counters *cnt)
+{
+	mutex_lock(&psmmu->lock);
+	cnt->devices = psmmu->nr_devices;
+	cnt->vmids = psmmu->nr_vmids;
+	mutex_unlock(&psmmu->lock);
+	/* vIOMMUs, nested domains and command queues are not emulated yet */
+	cnt->viommus = 0;
+	cnt->vdevices = 0;
+	cnt->nested_attached = 0;
+	cnt->cmds = 0;
+	cnt->syncs = 0;
+	cnt->cerror_ill = 0;
 }
 
 static int mock_blocked_attach_dev(struct iommu_domain *domain,
@@ -194,6 +222,7 @@ static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
 	iommu_device_sysfs_remove(&psmmu->iommu);
 	/* Every device and domain is gone before the module exits */
 	WARN_ON(!xa_empty(&psmmu->streams));
+	WARN_ON(psmmu->nr_devices || psmmu->nr_vmids);
 	xa_destroy(&psmmu->streams);
 	ida_destroy(&psmmu->vmid_ida);
 	mutex_destroy(&psmmu->lock);

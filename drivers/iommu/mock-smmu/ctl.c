@@ -186,6 +186,25 @@ static long mock_ctl_dev_cmd(struct mock_ctl *ctl, unsigned int ioctl,
 	return -ENOTTY;
 }
 
+static int mock_ctl_get_ste(struct mock_smmu_get_ste *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+
+	if (!psmmu)
+		return -EINVAL;
+	return mock_ste_read(psmmu, cmd->sid, cmd->ste);
+}
+
+static int mock_ctl_get_counters(struct mock_smmu_counters *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+
+	if (!psmmu || cmd->__reserved)
+		return -EINVAL;
+	mock_psmmu_get_counters(psmmu, cmd);
+	return 0;
+}
+
 static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 			   unsigned long arg)
 {
@@ -195,6 +214,8 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		struct mock_smmu_info info;
 		struct mock_smmu_dev_create create;
 		struct mock_smmu_dev_cmd dev;
+		struct mock_smmu_get_ste ste;
+		struct mock_smmu_counters counters;
 	} buf = {};
 	size_t size = _IOC_SIZE(ioctl);
 	long rc;
@@ -219,6 +240,12 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 	case MOCK_SMMU_DEV_ATTACH:
 	case MOCK_SMMU_DEV_DETACH:
 		rc = mock_ctl_dev_cmd(ctl, ioctl, &buf.dev);
+		break;
+	case MOCK_SMMU_GET_STE:
+		rc = mock_ctl_get_ste(&buf.ste);
+		break;
+	case MOCK_SMMU_GET_COUNTERS:
+		rc = mock_ctl_get_counters(&buf.counters);
 		break;
 	default:
 		rc = -ENOTTY;

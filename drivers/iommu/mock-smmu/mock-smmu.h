@@ -15,6 +15,7 @@
 #include <linux/xarray.h>
 
 struct iommufd_device;
+struct mock_smmu_counters;
 
 /* VMIDs are 16 bits (IDR0.VMID16); VMID 0 is never handed out */
 #define MOCK_VMID_MIN		1
@@ -23,10 +24,10 @@ struct iommufd_device;
 /*
  * One mock physical SMMU instance.
  *
- * @lock serialises changes to the instance's stream table and its entries
- * and to the VMIDs domains hold on it (mock_domain::vmids). It nests inside
- * the group mutex the IOMMU core holds around attach_dev and is never held
- * while calling into the IOMMU core or iommufd.
+ * @lock serialises changes to the instance's stream table and its entries,
+ * to the VMIDs domains hold on it (mock_domain::vmids) and to its counters.
+ * It nests inside the group mutex the IOMMU core holds around attach_dev
+ * and is never held while calling into the IOMMU core or iommufd.
  */
 struct mock_psmmu {
 	struct iommu_device iommu;
@@ -35,7 +36,7 @@ struct mock_psmmu {
 	u32 idr[6];
 	u32 iidr;
 	u32 aidr;
-	struct mutex lock;	/* stream table and VMIDs, see above */
+	struct mutex lock;	/* stream table, VMIDs, counters: see above */
 	/*
 	 * The stream table: StreamID -> struct mock_dev, whose @ste is the
 	 * entry of that StreamID. Modified under @lock.
@@ -43,6 +44,9 @@ struct mock_psmmu {
 	struct xarray streams;
 	/* VMID namespace of this instance */
 	struct ida vmid_ida;
+	/* Counters reported by MOCK_SMMU_GET_COUNTERS, under @lock */
+	u64 nr_devices;
+	u64 nr_vmids;
 };
 
 #define MOCK_STE_DWORDS		4
@@ -95,6 +99,8 @@ struct mock_psmmu *mock_psmmu_get(unsigned int idx);
 unsigned int mock_num_psmmus(void);
 int mock_psmmu_alloc_vmid(struct mock_psmmu *psmmu);
 void mock_psmmu_free_vmid(struct mock_psmmu *psmmu, u16 vmid);
+void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
+			     struct mock_smmu_counters *cnt);
 struct mock_dev *mock_dev_from_dev(struct device *dev);
 
 int mock_stream_add(struct mock_dev *mdev);
@@ -102,6 +108,8 @@ void mock_stream_remove(struct mock_dev *mdev);
 void mock_ste_make_abort(struct mock_ste *ste);
 void mock_ste_make_s2(struct mock_ste *ste, u16 vmid);
 void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target);
+int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
+		  u64 ste[MOCK_STE_DWORDS]);
 
 struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,

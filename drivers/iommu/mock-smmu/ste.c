@@ -2,7 +2,8 @@
 /*
  * Mock SMMU stream tables: each pSMMU keeps one physical Stream Table Entry
  * per StreamID in use, laid out as the SMMUv3 architecture defines it, and
- * rewrites it whenever the attachment of the device changes.
+ * rewrites it whenever the attachment of the device changes. Tests read it
+ * back with MOCK_SMMU_GET_STE.
  */
 #include <linux/bitfield.h>
 #include <linux/lockdep.h>
@@ -28,6 +29,8 @@ int mock_stream_add(struct mock_dev *mdev)
 	mock_ste_make_abort(&mdev->ste);
 	mutex_lock(&psmmu->lock);
 	rc = xa_insert(&psmmu->streams, mdev->sid, mdev, GFP_KERNEL);
+	if (!rc)
+		psmmu->nr_devices++;
 	mutex_unlock(&psmmu->lock);
 	return rc == -EBUSY ? -EEXIST : rc;
 }
@@ -44,7 +47,8 @@ void mock_stream_remove(struct mock_dev *mdev)
 	struct mock_psmmu *psmmu = mdev->psmmu;
 
 	mutex_lock(&psmmu->lock);
-	WARN_ON(xa_erase(&psmmu->streams, mdev->sid) != mdev);
+	if (!WARN_ON(xa_erase(&psmmu->streams, mdev->sid) != mdev))
+		psmmu->nr_devices--;
 	mutex_unlock(&psmmu->lock);
 }
 
@@ -83,4 +87,28 @@ void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target)
 {
 	lockdep_assert_held(&mdev->psmmu->lock);
 	mdev->ste = *target;
+}
+
+/**
+ * mock_ste_read() - Read the STE of a StreamID, for MOCK_SMMU_GET_STE
+ * @psmmu: The pSMMU
+ * @sid: The StreamID
+ * @ste: Output, the STE's words
+ *
+ * Return: 0, or -ENOENT if no mock device uses @sid behind @psmmu.
+ */
+int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
+		  u64 ste[MOCK_STE_DWORDS])
+{
+	struct mock_dev *mdev;
+	int rc = -ENOENT;
+
+	mutex_lock(&psmmu->lock);
+	mdev = xa_load(&psmmu->streams, sid);
+	if (mdev) {
+		memcpy(ste, mdev->ste.data, sizeof(mdev->ste.data));
+		rc = 0;
+	}
+	mutex_unlock(&psmmu->lock);
+	return rc;
 }
