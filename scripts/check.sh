@@ -96,7 +96,7 @@ repo_files() {
 CSRC=() CP_FILES=() PATCHES=()
 while IFS= read -r f; do
 	case $f in
-	drivers/*.[ch]|include/*.[ch]|tools/testing/selftests/iommu/*.[ch])
+	drivers/*.[ch]|include/*.[ch]|samples/*.[ch]|tools/testing/selftests/iommu/*.[ch])
 		CSRC+=("$f"); CP_FILES+=("$f") ;;
 	drivers/*/Kbuild|drivers/*/Makefile|drivers/*/Kconfig*|include/*/Kbuild|\
 	tools/testing/selftests/iommu/Makefile|Makefile|Kconfig|MAINTAINERS|\

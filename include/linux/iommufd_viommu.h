@@ -67,9 +67,10 @@ struct iommufd_viommu_driver {
 	int (*vdevice_init)(struct iommufd_vdevice *vdev);
 	void (*vdevice_destroy)(struct iommufd_vdevice *vdev);
 	u64 virt_id_max;
-	struct iommu_domain *(*alloc_domain_nested)(
-		struct iommufd_viommu *viommu, struct device *dev, u32 flags,
-		const struct iommu_user_data *user_data);
+	struct iommu_domain *
+	(*alloc_domain_nested)(struct iommufd_viommu *viommu,
+			       struct device *dev, u32 flags,
+			       const struct iommu_user_data *user_data);
 	int (*cache_invalidate)(struct iommufd_viommu *viommu,
 				struct iommu_user_data_array *array);
 };

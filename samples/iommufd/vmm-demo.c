@@ -26,7 +26,6 @@
 
 static int step;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
@@ -48,7 +47,7 @@ int main(void)
 {
 	struct mock_smmu_info minfo = {};
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	uint32_t dev_id[NUM_DEVS];
+	__u32 dev_id[NUM_DEVS];
 	int iommufd, mockfd, i;
 
 	iommufd = open("/dev/iommu", O_RDWR);
@@ -100,11 +99,12 @@ int main(void)
 		info.dev_id = dev_id[i];
 		if (ioctl(iommufd, IOMMU_GET_HW_INFO, &info))
 			die("IOMMU_GET_HW_INFO");
-		say("device %d: IOMMU_GET_HW_INFO type %u (%s), IDR0 0x%08x IDR1 0x%08x IDR5 0x%08x IIDR 0x%08x",
-		    i, info.out_data_type,
+		say("device %d: IOMMU_GET_HW_INFO type %u (%s)", i,
+		    info.out_data_type,
 		    info.out_data_type == IOMMU_HW_INFO_TYPE_ARM_SMMUV3 ?
-		    "ARM SMMUv3" : "unexpected",
-		    smmu.idr[0], smmu.idr[1], smmu.idr[5], smmu.iidr);
+		    "ARM SMMUv3" : "unexpected");
+		say("device %d: IDR0 0x%08x IDR1 0x%08x IDR5 0x%08x IIDR 0x%08x",
+		    i, smmu.idr[0], smmu.idr[1], smmu.idr[5], smmu.iidr);
 		if (info.out_data_type != IOMMU_HW_INFO_TYPE_ARM_SMMUV3)
 			return 1;
 	}

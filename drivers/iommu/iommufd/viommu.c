@@ -166,9 +166,9 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	hwpt_nested->parent = viommu->hwpt;
 	refcount_inc(&viommu->obj.users);
 
-	hwpt->domain = viommu->drv->alloc_domain_nested(
-		viommu, idev->dev, flags & ~IOMMU_HWPT_FAULT_ID_VALID,
-		user_data);
+	flags &= ~IOMMU_HWPT_FAULT_ID_VALID;
+	hwpt->domain = viommu->drv->alloc_domain_nested(viommu, idev->dev,
+							flags, user_data);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		hwpt->domain = NULL;

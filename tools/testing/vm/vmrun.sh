@@ -154,7 +154,7 @@ if [ "$MODE" = shell ]; then
 else
 	timeout --foreground -k 10 "$TIMEOUT" bash -c "$(qemu_cmd "$ACCEL" "$MODE")" \
 		</dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
-		awk '/^VMTEST: BOOTED/ { on = 1; next }
+		awk '/VMTEST: BOOTED/ { on = 1; next }
 		     on && !/^VMTEST: (RUN exec|RESULT exec|END)/ { print; fflush() }'
 	[ "${PIPESTATUS[0]}" = 124 ] && echo "VMTEST-HOST: TIMEOUT" >>"$LOG"
 fi

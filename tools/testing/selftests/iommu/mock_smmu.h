@@ -14,6 +14,7 @@
 #ifndef _MOCK_SMMU_H
 #define _MOCK_SMMU_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -88,7 +89,7 @@ struct mock_smmu_dev_cmd {
  * mock keeps a 4-word STE per (pSMMU, StreamID) and rewrites it whenever a
  * device's attachment changes.
  */
-#define MOCK_STE0_V			(1ULL << 0)
+#define MOCK_STE0_V			_BITULL(0)
 #define MOCK_STE0_CFG_SHIFT		1
 #define MOCK_STE0_CFG_MASK		(7ULL << MOCK_STE0_CFG_SHIFT)
 #define MOCK_STE_CFG_ABORT		0
@@ -96,7 +97,7 @@ struct mock_smmu_dev_cmd {
 #define MOCK_STE_CFG_S1_TRANS		5
 #define MOCK_STE_CFG_S2_TRANS		6
 #define MOCK_STE_CFG_NESTED		7
-#define MOCK_STE1_MEV			(1ULL << 19)
+#define MOCK_STE1_MEV			_BITULL(19)
 #define MOCK_STE2_VMID_MASK		0xffffULL
 #define MOCK_STE_CFG(ste0)	(((ste0) & MOCK_STE0_CFG_MASK) >> MOCK_STE0_CFG_SHIFT)
 
