@@ -96,10 +96,10 @@ void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
 	mutex_lock(&psmmu->lock);
 	cnt->devices = psmmu->nr_devices;
 	cnt->vmids = psmmu->nr_vmids;
+	cnt->viommus = psmmu->nr_viommus;
+	cnt->vdevices = psmmu->nr_vdevices;
 	mutex_unlock(&psmmu->lock);
-	/* vIOMMUs, nested domains and command queues are not emulated yet */
-	cnt->viommus = 0;
-	cnt->vdevices = 0;
+	/* Nested domains and command queues are not emulated yet */
 	cnt->nested_attached = 0;
 	cnt->cmds = 0;
 	cnt->syncs = 0;
@@ -220,9 +220,10 @@ static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
 {
 	iommu_device_unregister(&psmmu->iommu);
 	iommu_device_sysfs_remove(&psmmu->iommu);
-	/* Every device and domain is gone before the module exits */
+	/* Every device, domain and vIOMMU is gone before the module exits */
 	WARN_ON(!xa_empty(&psmmu->streams));
-	WARN_ON(psmmu->nr_devices || psmmu->nr_vmids);
+	WARN_ON(psmmu->nr_devices || psmmu->nr_vmids || psmmu->nr_viommus ||
+		psmmu->nr_vdevices);
 	xa_destroy(&psmmu->streams);
 	ida_destroy(&psmmu->vmid_ida);
 	mutex_destroy(&psmmu->lock);
@@ -255,11 +256,16 @@ static int __init mock_smmu_init(void)
 			goto err_destroy;
 		}
 	}
-	rc = mock_ctl_init();
+	rc = mock_viommu_register();
 	if (rc)
 		goto err_destroy;
+	rc = mock_ctl_init();
+	if (rc)
+		goto err_viommu;
 	return 0;
 
+err_viommu:
+	mock_viommu_unregister();
 err_destroy:
 	mock_psmmus_destroy(i);
 	return rc;
@@ -268,6 +274,7 @@ err_destroy:
 static void __exit mock_smmu_exit(void)
 {
 	mock_ctl_exit();
+	mock_viommu_unregister();
 	mock_psmmus_destroy(num_psmmus);
 }
 

@@ -166,3 +166,20 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 	mdom->domain.geometry.force_aperture = true;
 	return &mdom->domain;
 }
+
+/**
+ * mock_domain_to_nest_parent() - Get a mock nesting parent domain
+ * @domain: Any IOMMU domain
+ *
+ * Return: the mock paging domain of @domain if it was allocated with
+ * IOMMU_HWPT_ALLOC_NEST_PARENT, otherwise NULL.
+ */
+struct mock_domain *mock_domain_to_nest_parent(struct iommu_domain *domain)
+{
+	struct mock_domain *mdom;
+
+	if (domain->ops != &mock_paging_ops)
+		return NULL;
+	mdom = to_mock_domain(domain);
+	return mdom->nest_parent ? mdom : NULL;
+}

@@ -26,8 +26,9 @@ struct mock_smmu_counters;
  *
  * @lock serialises changes to the instance's stream table and its entries,
  * to the VMIDs domains hold on it (mock_domain::vmids) and to its counters.
- * It nests inside the group mutex the IOMMU core holds around attach_dev
- * and is never held while calling into the IOMMU core or iommufd.
+ * It nests inside the locks the IOMMU core and iommufd hold around the
+ * driver callbacks (the group mutex around attach_dev, iommufd's vDEVICE
+ * lock around vdevice_init) and is never held while calling into either.
  */
 struct mock_psmmu {
 	struct iommu_device iommu;
@@ -47,6 +48,8 @@ struct mock_psmmu {
 	/* Counters reported by MOCK_SMMU_GET_COUNTERS, under @lock */
 	u64 nr_devices;
 	u64 nr_vmids;
+	u64 nr_viommus;
+	u64 nr_vdevices;
 };
 
 #define MOCK_STE_DWORDS		4
@@ -86,6 +89,27 @@ struct mock_domain {
 	u16 vmids[] __counted_by(num_psmmus);
 };
 
+/*
+ * Per-vIOMMU state (iommufd_viommu_priv()): the pSMMUs the vIOMMU spans
+ * and the VMID each of them allocated for it. Set up by viommu_init and
+ * constant until viommu_destroy.
+ */
+struct mock_viommu {
+	unsigned int num_psmmus;
+	/* VMID on pSMMU i, or 0 when the vIOMMU does not span pSMMU i */
+	u16 vmids[] __counted_by(num_psmmus);
+};
+
+/*
+ * Per-vDEVICE state (iommufd_vdevice_priv()). A copy of what the vDEVICE
+ * binds, since the mock device may be gone before the vDEVICE.
+ */
+struct mock_vdevice {
+	struct mock_psmmu *psmmu;
+	u32 sid;
+	u64 virt_id;
+};
+
 static inline struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 {
 	return container_of(domain, struct mock_domain, domain);
@@ -114,6 +138,10 @@ int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
 struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,
 					    const struct iommu_user_data *user_data);
+struct mock_domain *mock_domain_to_nest_parent(struct iommu_domain *domain);
+
+int mock_viommu_register(void);
+void mock_viommu_unregister(void);
 
 int mock_ctl_init(void);
 void mock_ctl_exit(void);
