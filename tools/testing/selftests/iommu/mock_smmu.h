@@ -152,4 +152,129 @@ struct mock_smmu_counters {
 
 #define MOCK_SMMU_GET_COUNTERS _IOWR(MOCK_SMMU_TYPE, 8, struct mock_smmu_counters)
 
+/*
+ * The command queue of each pSMMU behaves like hardware: a ring with
+ * producer and consumer indices, consumed asynchronously by a worker that
+ * executes each command against a small cache model (TLB entries tagged by
+ * VMID/ASID/VA, a CD cache per StreamID/SubstreamID, ATC entries per
+ * StreamID/SubstreamID/address) and completes CMD_SYNC. A command real
+ * hardware would reject raises CERROR_ILL: it is counted, the queue stalls,
+ * and the driver recovers it by skipping the command; the CMD_SYNC waiting
+ * behind it then fails with EIO.
+ */
+
+/**
+ * struct mock_smmu_cmdq_log - ioctl(MOCK_SMMU_CMDQ_LOG)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @flags: MOCK_SMMU_CMDQ_LOG_CLEAR to empty the log after reading it
+ * @num: In: room in @uptr, in commands. Out: commands stored there
+ * @__reserved: Must be 0
+ * @total: Output the number of commands executed since the log was last
+ *         cleared, including CMD_SYNC, some of which may have dropped out of
+ *         the log (it keeps the MOCK_SMMU_CMDQ_LOG_SIZE most recent)
+ * @uptr: Array of @num commands of two __u64 words each, oldest first,
+ *        exactly as the pSMMU executed them (CMD_SYNC included; a command
+ *        that raised CERROR_ILL is not executed and not logged)
+ */
+struct mock_smmu_cmdq_log {
+	__u32 psmmu;
+	__u32 flags;
+	__u32 num;
+	__u32 __reserved;
+	__aligned_u64 total;
+	__aligned_u64 uptr;
+};
+
+#define MOCK_SMMU_CMDQ_LOG_CLEAR	(1U << 0)
+#define MOCK_SMMU_CMDQ_LOG_SIZE		8192
+
+#define MOCK_SMMU_CMDQ_LOG _IOWR(MOCK_SMMU_TYPE, 9, struct mock_smmu_cmdq_log)
+
+/* Kinds of entries in a pSMMU's cache model */
+enum mock_smmu_cache_kind {
+	MOCK_SMMU_CACHE_TLB = 1,	/* @vmid, @asid, @addr (a 4K page) */
+	MOCK_SMMU_CACHE_CD = 2,		/* @sid, @ssid */
+	MOCK_SMMU_CACHE_ATC = 3,	/* @sid, @ssid, @addr (a 4K page) */
+};
+
+/**
+ * struct mock_smmu_cache_entry - an entry of the cache model
+ * @kind: enum mock_smmu_cache_kind
+ * @sid: StreamID (CD, ATC)
+ * @ssid: SubstreamID (CD, ATC), 0 when the access had none
+ * @vmid: VMID (TLB)
+ * @asid: ASID (TLB)
+ * @addr: Input address of the page (TLB, ATC)
+ */
+struct mock_smmu_cache_entry {
+	__u32 kind;
+	__u32 sid;
+	__u32 ssid;
+	__u16 vmid;
+	__u16 asid;
+	__aligned_u64 addr;
+};
+
+/**
+ * struct mock_smmu_cache - ioctl(MOCK_SMMU_CACHE_FILL / MOCK_SMMU_CACHE_READ)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @num: FILL: entries in @uptr to insert (as if the pSMMU had walked the
+ *       tables). READ: in, room in @uptr; out, entries stored there
+ * @total: READ: output the number of entries the model holds
+ * @uptr: Array of struct mock_smmu_cache_entry
+ *
+ * MOCK_SMMU_CACHE_FILL with @num 0 empties the pSMMU's cache model. Entries
+ * are read back in a stable order: kind, then sid/vmid, ssid/asid, addr.
+ */
+struct mock_smmu_cache {
+	__u32 psmmu;
+	__u32 num;
+	__aligned_u64 total;
+	__aligned_u64 uptr;
+};
+
+#define MOCK_SMMU_CACHE_FILL _IOW(MOCK_SMMU_TYPE, 10, struct mock_smmu_cache)
+#define MOCK_SMMU_CACHE_READ _IOWR(MOCK_SMMU_TYPE, 11, struct mock_smmu_cache)
+
+/* Faults the next command queue operation of a pSMMU suffers */
+enum mock_smmu_fault_kind {
+	/* The next CMD_SYNC never completes: its wait times out (ETIMEDOUT) */
+	MOCK_SMMU_FAULT_SYNC_TIMEOUT = 1,
+	/* The next command raises a command error (EIO at the next sync) */
+	MOCK_SMMU_FAULT_CMD_ERROR = 2,
+};
+
+/**
+ * struct mock_smmu_fault - ioctl(MOCK_SMMU_INJECT_FAULT)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @kind: enum mock_smmu_fault_kind (EINVAL otherwise), or 0 to cancel
+ *
+ * A fault is consumed by the first command (or CMD_SYNC) it applies to.
+ */
+struct mock_smmu_fault {
+	__u32 psmmu;
+	__u32 kind;
+};
+
+#define MOCK_SMMU_INJECT_FAULT _IOW(MOCK_SMMU_TYPE, 12, struct mock_smmu_fault)
+
+/**
+ * struct mock_smmu_cmdq_raw - ioctl(MOCK_SMMU_CMDQ_RAW)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @num: Number of commands in @uptr, at most 256 (EINVAL otherwise)
+ * @uptr: Commands of two __u64 words each
+ *
+ * Put commands on the pSMMU's queue exactly as given, bypassing every
+ * check, followed by a CMD_SYNC, and return the sync's result. This is how
+ * a test shows what the hardware model does with an illegal command; no
+ * guest input ever takes this path.
+ */
+struct mock_smmu_cmdq_raw {
+	__u32 psmmu;
+	__u32 num;
+	__aligned_u64 uptr;
+};
+
+#define MOCK_SMMU_CMDQ_RAW _IOW(MOCK_SMMU_TYPE, 13, struct mock_smmu_cmdq_raw)
+
 #endif /* _MOCK_SMMU_H */
