@@ -185,7 +185,7 @@ struct mock_smmu_cmdq_log {
 	__aligned_u64 uptr;
 };
 
-#define MOCK_SMMU_CMDQ_LOG_CLEAR	(1U << 0)
+#define MOCK_SMMU_CMDQ_LOG_CLEAR	_BITUL(0)
 #define MOCK_SMMU_CMDQ_LOG_SIZE		8192
 
 #define MOCK_SMMU_CMDQ_LOG _IOWR(MOCK_SMMU_TYPE, 9, struct mock_smmu_cmdq_log)
