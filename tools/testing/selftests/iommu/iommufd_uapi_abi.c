@@ -17,11 +17,11 @@
 #define ASSERT_SIZE(type, sz) ASSERT_EQ((size_t)(sz), sizeof(struct type))
 #define ASSERT_OFF(type, field, off) \
 	ASSERT_EQ((size_t)(off), offsetof(struct type, field))
-#define ASSERT_FIELD_SIZE(type, field, sz) \
-	ASSERT_EQ((size_t)(sz), sizeof(((struct type *)0)->field))
 
 TEST(iommu_viommu_alloc)
 {
+	struct iommu_viommu_alloc s;
+
 	ASSERT_SIZE(iommu_viommu_alloc, 24);
 	ASSERT_OFF(iommu_viommu_alloc, size, 0);
 	ASSERT_OFF(iommu_viommu_alloc, flags, 4);
@@ -29,18 +29,20 @@ TEST(iommu_viommu_alloc)
 	ASSERT_OFF(iommu_viommu_alloc, dev_id, 12);
 	ASSERT_OFF(iommu_viommu_alloc, hwpt_id, 16);
 	ASSERT_OFF(iommu_viommu_alloc, out_viommu_id, 20);
-	ASSERT_FIELD_SIZE(iommu_viommu_alloc, out_viommu_id, 4);
+	ASSERT_EQ((size_t)(4), sizeof(s.out_viommu_id));
 }
 
 TEST(iommu_vdevice_alloc)
 {
+	struct iommu_vdevice_alloc s;
+
 	ASSERT_SIZE(iommu_vdevice_alloc, 24);
 	ASSERT_OFF(iommu_vdevice_alloc, size, 0);
 	ASSERT_OFF(iommu_vdevice_alloc, viommu_id, 4);
 	ASSERT_OFF(iommu_vdevice_alloc, dev_id, 8);
 	ASSERT_OFF(iommu_vdevice_alloc, out_vdevice_id, 12);
 	ASSERT_OFF(iommu_vdevice_alloc, virt_id, 16);
-	ASSERT_FIELD_SIZE(iommu_vdevice_alloc, virt_id, 8);
+	ASSERT_EQ((size_t)(8), sizeof(s.virt_id));
 	ASSERT_EQ(8, __alignof__(struct iommu_vdevice_alloc));
 }
 
@@ -89,27 +91,33 @@ TEST(iommu_hw_info)
 
 TEST(iommu_hw_info_arm_smmuv3)
 {
+	struct iommu_hw_info_arm_smmuv3 s;
+
 	ASSERT_SIZE(iommu_hw_info_arm_smmuv3, 40);
 	ASSERT_OFF(iommu_hw_info_arm_smmuv3, flags, 0);
 	ASSERT_OFF(iommu_hw_info_arm_smmuv3, __reserved, 4);
 	ASSERT_OFF(iommu_hw_info_arm_smmuv3, idr, 8);
-	ASSERT_FIELD_SIZE(iommu_hw_info_arm_smmuv3, idr, 6 * 4);
+	ASSERT_EQ((size_t)(6 * 4), sizeof(s.idr));
 	ASSERT_OFF(iommu_hw_info_arm_smmuv3, iidr, 32);
 	ASSERT_OFF(iommu_hw_info_arm_smmuv3, aidr, 36);
 }
 
 TEST(iommu_hwpt_arm_smmuv3)
 {
+	struct iommu_hwpt_arm_smmuv3 s;
+
 	ASSERT_SIZE(iommu_hwpt_arm_smmuv3, 16);
 	ASSERT_OFF(iommu_hwpt_arm_smmuv3, ste, 0);
-	ASSERT_FIELD_SIZE(iommu_hwpt_arm_smmuv3, ste, 2 * 8);
+	ASSERT_EQ((size_t)(2 * 8), sizeof(s.ste));
 }
 
 TEST(iommu_viommu_arm_smmuv3_invalidate)
 {
+	struct iommu_viommu_arm_smmuv3_invalidate s;
+
 	ASSERT_SIZE(iommu_viommu_arm_smmuv3_invalidate, 16);
 	ASSERT_OFF(iommu_viommu_arm_smmuv3_invalidate, cmd, 0);
-	ASSERT_FIELD_SIZE(iommu_viommu_arm_smmuv3_invalidate, cmd, 2 * 8);
+	ASSERT_EQ((size_t)(2 * 8), sizeof(s.cmd));
 }
 
 TEST(ioctl_numbers)
