@@ -91,3 +91,13 @@ clean:
 
 distclean:
 	$(Q)rm -rf $(BUILD)
+
+# build/env.mk (KDIR, VMLINUZ, ...) is written by scripts/deps.sh. On a
+# fresh checkout it does not exist when make reads this file: make then
+# creates it with this rule and starts over, so that the rules above see
+# the variables. Goals that need no dependencies do not trigger it.
+NO_DEPS_GOALS := help clean distclean
+ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+$(BUILD)/env.mk:
+	$(Q)$(TOP)/scripts/deps.sh
+endif
