@@ -92,11 +92,33 @@ clean:
 distclean:
 	$(Q)rm -rf $(BUILD)
 
+# ---- Packaging ---------------------------------------------------------
+#
+#   make dkms-install     (root) register, build and install both modules
+#                         with DKMS for every installed 6.12 kernel
+#                         (DKMS_KERNELS="6.12.N+deb12-amd64 ..." to choose)
+#   make dkms-uninstall   (root) remove them from DKMS again
+#   make dkms-check       (root, CI) dkms build/install into a temporary
+#                         tree, then headers_install + a compile test
+
+DKMS_KERNELS ?=
+
+.PHONY: dkms-install dkms-uninstall dkms-check
+
+dkms-install:
+	$(Q)$(TOP)/scripts/dkms-build.sh install $(DKMS_KERNELS)
+
+dkms-uninstall:
+	$(Q)$(TOP)/scripts/dkms-build.sh uninstall
+
+dkms-check:
+	$(Q)$(TOP)/scripts/dkms-build.sh ci $(DKMS_KERNELS)
+
 # build/env.mk (KDIR, VMLINUZ, ...) is written by scripts/deps.sh. On a
 # fresh checkout it does not exist when make reads this file: make then
 # creates it with this rule and starts over, so that the rules above see
 # the variables. Goals that need no dependencies do not trigger it.
-NO_DEPS_GOALS := help clean distclean
+NO_DEPS_GOALS := help clean distclean dkms-install dkms-uninstall dkms-check
 ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
 $(BUILD)/env.mk:
 	$(Q)$(TOP)/scripts/deps.sh
