@@ -92,7 +92,7 @@ clean:
 distclean:
 	$(Q)rm -rf $(BUILD)
 
-# ---- Packaging ---------------------------------------------------------
+# ---- Packaging and documentation ---------------------------------------
 #
 #   make dkms-install     (root) register, build and install both modules
 #                         with DKMS for every installed 6.12 kernel
@@ -100,10 +100,12 @@ distclean:
 #   make dkms-uninstall   (root) remove them from DKMS again
 #   make dkms-check       (root, CI) dkms build/install into a temporary
 #                         tree, then headers_install + a compile test
+#   make docs-check       kernel-doc directives of Documentation/ resolve
+#   make htmldocs         Sphinx HTML of Documentation/ in build/htmldocs
 
 DKMS_KERNELS ?=
 
-.PHONY: dkms-install dkms-uninstall dkms-check
+.PHONY: dkms-install dkms-uninstall dkms-check docs-check htmldocs
 
 dkms-install:
 	$(Q)$(TOP)/scripts/dkms-build.sh install $(DKMS_KERNELS)
@@ -113,6 +115,12 @@ dkms-uninstall:
 
 dkms-check:
 	$(Q)$(TOP)/scripts/dkms-build.sh ci $(DKMS_KERNELS)
+
+docs-check: src
+	$(Q)$(TOP)/Documentation/sphinx/docs.sh check
+
+htmldocs: src
+	$(Q)$(TOP)/Documentation/sphinx/docs.sh html
 
 # build/env.mk (KDIR, VMLINUZ, ...) is written by scripts/deps.sh. On a
 # fresh checkout it does not exist when make reads this file: make then
