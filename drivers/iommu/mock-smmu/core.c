@@ -99,11 +99,9 @@ void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
 	cnt->viommus = psmmu->nr_viommus;
 	cnt->vdevices = psmmu->nr_vdevices;
 	mutex_unlock(&psmmu->lock);
-	/* Nested domains and command queues are not emulated yet */
+	/* Nested domains are not emulated yet */
 	cnt->nested_attached = 0;
-	cnt->cmds = 0;
-	cnt->syncs = 0;
-	cnt->cerror_ill = 0;
+	mock_cmdq_get_counters(psmmu, cnt);
 }
 
 static int mock_blocked_attach_dev(struct iommu_domain *domain,
@@ -199,10 +197,13 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 		      FIELD_PREP(IIDR_PRODUCTID, idx);
 	psmmu->aidr = 0x1;	/* SMMUv3.1 */
 
+	rc = mock_cmdq_init(psmmu);
+	if (rc)
+		goto err_free;
 	rc = iommu_device_sysfs_add(&psmmu->iommu, NULL, NULL, "mock-smmu.%u",
 				    idx);
 	if (rc)
-		goto err_free;
+		goto err_cmdq;
 	rc = iommu_device_register(&psmmu->iommu, &mock_smmu_ops, NULL);
 	if (rc)
 		goto err_sysfs;
@@ -210,6 +211,8 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 
 err_sysfs:
 	iommu_device_sysfs_remove(&psmmu->iommu);
+err_cmdq:
+	mock_cmdq_destroy(psmmu);
 err_free:
 	mutex_destroy(&psmmu->lock);
 	kfree(psmmu);
@@ -224,6 +227,7 @@ static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
 	WARN_ON(!xa_empty(&psmmu->streams));
 	WARN_ON(psmmu->nr_devices || psmmu->nr_vmids || psmmu->nr_viommus ||
 		psmmu->nr_vdevices);
+	mock_cmdq_destroy(psmmu);
 	xa_destroy(&psmmu->streams);
 	ida_destroy(&psmmu->vmid_ida);
 	mutex_destroy(&psmmu->lock);

@@ -50,6 +50,8 @@ struct mock_psmmu {
 	u64 nr_vmids;
 	u64 nr_viommus;
 	u64 nr_vdevices;
+	/* Command queue, its hardware model and its test interface: cmdq.c */
+	struct mock_cmdq *cmdq;
 };
 
 #define MOCK_STE_DWORDS		4
@@ -145,5 +147,46 @@ void mock_viommu_unregister(void);
 
 int mock_ctl_init(void);
 void mock_ctl_exit(void);
+
+/*
+ * Command queue of each pSMMU (cmdq.c) and the hardware model that executes
+ * its commands (cmdq-model.c): the vSMMU dispatcher's mock_cmdq_ops, and the
+ * state MOCK_SMMU_CMDQ_LOG, MOCK_SMMU_CACHE_FILL/READ,
+ * MOCK_SMMU_INJECT_FAULT, MOCK_SMMU_CMDQ_RAW and MOCK_SMMU_GET_COUNTERS show.
+ */
+struct iommufd_vsmmu_cmdq_ops;
+struct mock_cmdq;
+struct mock_cache;
+struct mock_smmu_cache_entry;
+
+/* Entries of each kind the cache model holds at most */
+#define MOCK_CACHE_KIND_MAX	4096
+
+extern const struct iommufd_vsmmu_cmdq_ops mock_cmdq_ops;
+
+int mock_cmdq_init(struct mock_psmmu *psmmu);
+void mock_cmdq_destroy(struct mock_psmmu *psmmu);
+void mock_cmdq_get_counters(struct mock_psmmu *psmmu,
+			    struct mock_smmu_counters *cnt);
+unsigned int mock_cmdq_log_read(struct mock_psmmu *psmmu, bool clear,
+				u64 *cmds, unsigned int max, u64 *total);
+void mock_cmdq_inject_fault(struct mock_psmmu *psmmu, unsigned int kind);
+int mock_cmdq_cache_fill(struct mock_psmmu *psmmu,
+			 const struct mock_smmu_cache_entry *ents,
+			 unsigned int num);
+unsigned int mock_cmdq_cache_read(struct mock_psmmu *psmmu,
+				  struct mock_smmu_cache_entry *ents,
+				  unsigned int max);
+
+bool mock_cmd_legal(u64 w0, u64 w1);
+struct mock_cache *mock_cache_alloc(void);
+void mock_cache_free(struct mock_cache *cache);
+void mock_cache_empty(struct mock_cache *cache);
+void mock_cache_exec(struct mock_cache *cache, u64 w0, u64 w1);
+int mock_cache_fill(struct mock_cache *cache,
+		    const struct mock_smmu_cache_entry *ents, unsigned int num);
+unsigned int mock_cache_read(struct mock_cache *cache,
+			     struct mock_smmu_cache_entry *ents,
+			     unsigned int max);
 
 #endif /* __MOCK_SMMU_H */
