@@ -6,8 +6,11 @@
  */
 #include <linux/file.h>
 #include <linux/iommufd.h>
+#include <linux/iommufd_vsmmu.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
+#include <linux/smmuv3_cmdq.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "mock-smmu.h"
@@ -205,6 +208,147 @@ static int mock_ctl_get_counters(struct mock_smmu_counters *cmd)
 	return 0;
 }
 
+/* Commands MOCK_SMMU_CMDQ_RAW takes at most */
+#define MOCK_CMDQ_RAW_MAX	256
+/* Entries the cache model of a pSMMU holds at most, all kinds together */
+#define MOCK_CACHE_MAX		(3 * MOCK_CACHE_KIND_MAX)
+
+static int mock_ctl_cmdq_log(struct mock_smmu_cmdq_log *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+	const size_t entry = SMMUV3_CMD_WORDS * sizeof(u64);
+	u64 *cmds = NULL;
+	unsigned int max;
+	u64 total;
+	int rc = 0;
+
+	if (!psmmu || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->flags & ~MOCK_SMMU_CMDQ_LOG_CLEAR)
+		return -EOPNOTSUPP;
+	max = min_t(u32, cmd->num, MOCK_SMMU_CMDQ_LOG_SIZE);
+	if (max) {
+		cmds = kvmalloc_array(max, entry, GFP_KERNEL);
+		if (!cmds)
+			return -ENOMEM;
+	}
+	/* With CLEAR, the log is emptied even if the copy below fails */
+	cmd->num = mock_cmdq_log_read(psmmu,
+				      cmd->flags & MOCK_SMMU_CMDQ_LOG_CLEAR,
+				      cmds, max, &total);
+	cmd->total = total;
+	if (copy_to_user(u64_to_user_ptr(cmd->uptr), cmds, cmd->num * entry))
+		rc = -EFAULT;
+	kvfree(cmds);
+	return rc;
+}
+
+static int mock_ctl_cache_fill(struct mock_smmu_cache *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+	struct mock_smmu_cache_entry *ents;
+	int rc;
+
+	if (!psmmu)
+		return -EINVAL;
+	if (!cmd->num)
+		return mock_cmdq_cache_fill(psmmu, NULL, 0);
+	if (cmd->num > MOCK_CACHE_MAX)
+		return -ENOSPC;
+	ents = vmemdup_array_user(u64_to_user_ptr(cmd->uptr), cmd->num,
+				  sizeof(*ents));
+	if (IS_ERR(ents))
+		return PTR_ERR(ents);
+	rc = mock_cmdq_cache_fill(psmmu, ents, cmd->num);
+	kvfree(ents);
+	return rc;
+}
+
+static int mock_ctl_cache_read(struct mock_smmu_cache *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+	struct mock_smmu_cache_entry *ents = NULL;
+	unsigned int max, total;
+	int rc = 0;
+
+	if (!psmmu)
+		return -EINVAL;
+	max = min_t(u32, cmd->num, MOCK_CACHE_MAX);
+	if (max) {
+		ents = kvcalloc(max, sizeof(*ents), GFP_KERNEL);
+		if (!ents)
+			return -ENOMEM;
+	}
+	total = mock_cmdq_cache_read(psmmu, ents, max);
+	cmd->num = min(max, total);
+	cmd->total = total;
+	if (copy_to_user(u64_to_user_ptr(cmd->uptr), ents,
+			 cmd->num * sizeof(*ents)))
+		rc = -EFAULT;
+	kvfree(ents);
+	return rc;
+}
+
+static int mock_ctl_inject_fault(struct mock_smmu_fault *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+
+	if (!psmmu)
+		return -EINVAL;
+	switch (cmd->kind) {
+	case 0:
+	case MOCK_SMMU_FAULT_SYNC_TIMEOUT:
+	case MOCK_SMMU_FAULT_CMD_ERROR:
+		mock_cmdq_inject_fault(psmmu, cmd->kind);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The same path as the dispatcher's, without its checks */
+static int mock_ctl_cmdq_raw(struct mock_smmu_cmdq_raw *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+	u64 *cmds;
+	int rc;
+
+	if (!psmmu || cmd->num > MOCK_CMDQ_RAW_MAX)
+		return -EINVAL;
+	if (cmd->num) {
+		cmds = memdup_array_user(u64_to_user_ptr(cmd->uptr), cmd->num,
+					 SMMUV3_CMD_WORDS * sizeof(u64));
+		if (IS_ERR(cmds))
+			return PTR_ERR(cmds);
+		rc = mock_cmdq_ops.issue(psmmu, cmds, cmd->num);
+		kfree(cmds);
+		if (rc)
+			return rc;
+	}
+	return mock_cmdq_ops.sync(psmmu);
+}
+
+/*
+ * The command queue ioctls use nothing of the file, so they do not take its
+ * lock: threads sharing a file can put commands on a queue concurrently.
+ * Return -ENOIOCTLCMD for the other ioctls.
+ */
+static long mock_ctl_cmdq_ioctl(unsigned int ioctl, void *buf)
+{
+	switch (ioctl) {
+	case MOCK_SMMU_CMDQ_LOG:
+		return mock_ctl_cmdq_log(buf);
+	case MOCK_SMMU_CACHE_FILL:
+		return mock_ctl_cache_fill(buf);
+	case MOCK_SMMU_CACHE_READ:
+		return mock_ctl_cache_read(buf);
+	case MOCK_SMMU_INJECT_FAULT:
+		return mock_ctl_inject_fault(buf);
+	case MOCK_SMMU_CMDQ_RAW:
+		return mock_ctl_cmdq_raw(buf);
+	}
+	return -ENOIOCTLCMD;
+}
+
 static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 			   unsigned long arg)
 {
@@ -216,6 +360,10 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		struct mock_smmu_dev_cmd dev;
 		struct mock_smmu_get_ste ste;
 		struct mock_smmu_counters counters;
+		struct mock_smmu_cmdq_log log;
+		struct mock_smmu_cache cache;
+		struct mock_smmu_fault fault;
+		struct mock_smmu_cmdq_raw raw;
 	} buf = {};
 	size_t size = _IOC_SIZE(ioctl);
 	long rc;
@@ -224,6 +372,10 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		return -ENOTTY;
 	if ((_IOC_DIR(ioctl) & _IOC_WRITE) && copy_from_user(&buf, uarg, size))
 		return -EFAULT;
+
+	rc = mock_ctl_cmdq_ioctl(ioctl, &buf);
+	if (rc != -ENOIOCTLCMD)
+		goto out;
 
 	mutex_lock(&ctl->lock);
 	switch (ioctl) {
@@ -253,6 +405,7 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	mutex_unlock(&ctl->lock);
 
+out:
 	if (!rc && (_IOC_DIR(ioctl) & _IOC_READ) &&
 	    copy_to_user(uarg, &buf, size))
 		rc = -EFAULT;
