@@ -22,26 +22,6 @@ MODULE_PARM_DESC(num_psmmus, "Number of mock physical SMMU instances (1-64, defa
 
 static struct mock_psmmu **psmmus;
 
-/* SMMU_IDR0..5 fields the mock reports (architecture bit positions) */
-#define IDR0_S2P		BIT(0)
-#define IDR0_S1P		BIT(1)
-#define IDR0_TTF		GENMASK(3, 2)
-#define IDR0_TTF_AARCH64	2
-#define IDR0_COHACC		BIT(4)
-#define IDR0_ATS		BIT(10)
-#define IDR0_ASID16		BIT(12)
-#define IDR0_VMID16		BIT(18)
-#define IDR0_ST_LVL		GENMASK(28, 27)
-#define IDR0_ST_LVL_2LVL	1
-#define IDR1_SIDSIZE		GENMASK(5, 0)
-#define IDR1_SSIDSIZE		GENMASK(10, 6)
-#define IDR3_RIL		BIT(10)
-#define IDR5_OAS		GENMASK(2, 0)
-#define IDR5_OAS_48_BIT		5
-#define IDR5_GRAN4K		BIT(4)
-#define IDR5_GRAN64K		BIT(6)
-#define IIDR_IMPLEMENTER	GENMASK(11, 0)
-#define IIDR_PRODUCTID		GENMASK(31, 20)
 #define MOCK_IIDR_IMPL		0x43b	/* JEP106 code of the implementer */
 
 unsigned int mock_num_psmmus(void)
@@ -98,9 +78,8 @@ void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
 	cnt->vmids = psmmu->nr_vmids;
 	cnt->viommus = psmmu->nr_viommus;
 	cnt->vdevices = psmmu->nr_vdevices;
+	cnt->nested_attached = psmmu->nr_nested_attached;
 	mutex_unlock(&psmmu->lock);
-	/* Nested domains are not emulated yet */
-	cnt->nested_attached = 0;
 	mock_cmdq_get_counters(psmmu, cnt);
 }
 
@@ -112,8 +91,7 @@ static int mock_blocked_attach_dev(struct iommu_domain *domain,
 
 	mock_ste_make_abort(&target);
 	mutex_lock(&mdev->psmmu->lock);
-	mock_ste_install(mdev, &target);
-	mdev->domain = domain;
+	mock_ste_install(mdev, &target, domain);
 	mutex_unlock(&mdev->psmmu->lock);
 	return 0;
 }

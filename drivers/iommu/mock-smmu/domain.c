@@ -37,8 +37,7 @@ static int mock_domain_attach_dev(struct iommu_domain *domain,
 		mdom->vmids[psmmu->idx] = vmid;
 	}
 	mock_ste_make_s2(&target, vmid);
-	mock_ste_install(mdev, &target);
-	mdev->domain = domain;
+	mock_ste_install(mdev, &target, domain);
 	mutex_unlock(&psmmu->lock);
 	return 0;
 }

@@ -10,12 +10,34 @@
 
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/iommufd_vsmmu.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/xarray.h>
 
 struct iommufd_device;
 struct mock_smmu_counters;
+
+/* SMMU_IDR0..5 fields the mock reports (architecture bit positions) */
+#define IDR0_S2P		BIT(0)
+#define IDR0_S1P		BIT(1)
+#define IDR0_TTF		GENMASK(3, 2)
+#define IDR0_TTF_AARCH64	2
+#define IDR0_COHACC		BIT(4)
+#define IDR0_ATS		BIT(10)
+#define IDR0_ASID16		BIT(12)
+#define IDR0_VMID16		BIT(18)
+#define IDR0_ST_LVL		GENMASK(28, 27)
+#define IDR0_ST_LVL_2LVL	1
+#define IDR1_SIDSIZE		GENMASK(5, 0)
+#define IDR1_SSIDSIZE		GENMASK(10, 6)
+#define IDR3_RIL		BIT(10)
+#define IDR5_OAS		GENMASK(2, 0)
+#define IDR5_OAS_48_BIT		5
+#define IDR5_GRAN4K		BIT(4)
+#define IDR5_GRAN64K		BIT(6)
+#define IIDR_IMPLEMENTER	GENMASK(11, 0)
+#define IIDR_PRODUCTID		GENMASK(31, 20)
 
 /* VMIDs are 16 bits (IDR0.VMID16); VMID 0 is never handed out */
 #define MOCK_VMID_MIN		1
@@ -50,6 +72,7 @@ struct mock_psmmu {
 	u64 nr_vmids;
 	u64 nr_viommus;
 	u64 nr_vdevices;
+	u64 nr_nested_attached;
 	/* Command queue, its hardware model and its test interface: cmdq.c */
 	struct mock_cmdq *cmdq;
 };
@@ -92,14 +115,16 @@ struct mock_domain {
 };
 
 /*
- * Per-vIOMMU state (iommufd_viommu_priv()): the pSMMUs the vIOMMU spans
- * and the VMID each of them allocated for it. Set up by viommu_init and
- * constant until viommu_destroy.
+ * Per-vIOMMU state (iommufd_viommu_priv()). @vsmmu lists the pSMMUs the
+ * vIOMMU spans, each with the VMID it allocated for the vIOMMU; it is set
+ * up by viommu_init and constant until viommu_destroy, but for the counts
+ * of stage-1 attachments the dispatcher reads. @streams holds the vDEVICEs
+ * by physical stream, for the attach of stage-1 nested domains.
  */
 struct mock_viommu {
-	unsigned int num_psmmus;
-	/* VMID on pSMMU i, or 0 when the vIOMMU does not span pSMMU i */
-	u16 vmids[] __counted_by(num_psmmus);
+	/* (pSMMU index << 32 | StreamID) -> struct mock_vdevice */
+	struct xarray streams;
+	struct iommufd_vsmmu *vsmmu;
 };
 
 /*
@@ -107,9 +132,28 @@ struct mock_viommu {
  * binds, since the mock device may be gone before the vDEVICE.
  */
 struct mock_vdevice {
+	/* First, as the dispatcher reads it: pSMMU (index in vsmmu) and SID */
+	struct iommufd_vsmmu_vdev target;
 	struct mock_psmmu *psmmu;
-	u32 sid;
 	u64 virt_id;
+};
+
+/* Guest STE fields a nested domain takes (UAPI: struct iommu_hwpt_arm_smmuv3) */
+#define MOCK_STE0_S1_FIELDS	(GENMASK_ULL(51, 4) | GENMASK_ULL(63, 59))
+#define MOCK_STE1_S1_FIELDS	(GENMASK_ULL(7, 0) | BIT_ULL(27))
+#define MOCK_STE1_EATS		GENMASK_ULL(29, 28)
+#define MOCK_STE_EATS_TRANS	1
+
+/* A nested domain: a guest STE on top of a vIOMMU's nesting parent */
+struct mock_nested {
+	struct iommu_domain domain;
+	struct mock_viommu *mv;
+	/* The guest's Config: abort, bypass or stage-1 translate */
+	unsigned int cfg;
+	/* The guest's stage-1 fields of STE words 0 and 1, CPU order */
+	u64 s1[2];
+	/* The guest enabled ATS (EATS = translated) */
+	bool ats;
 };
 
 static inline struct mock_domain *to_mock_domain(struct iommu_domain *domain)
@@ -133,7 +177,8 @@ int mock_stream_add(struct mock_dev *mdev);
 void mock_stream_remove(struct mock_dev *mdev);
 void mock_ste_make_abort(struct mock_ste *ste);
 void mock_ste_make_s2(struct mock_ste *ste, u16 vmid);
-void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target);
+void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target,
+		      struct iommu_domain *domain);
 int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
 		  u64 ste[MOCK_STE_DWORDS]);
 
@@ -141,6 +186,17 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,
 					    const struct iommu_user_data *user_data);
 struct mock_domain *mock_domain_to_nest_parent(struct iommu_domain *domain);
+
+struct mock_nested *mock_nested_s1(struct iommu_domain *domain);
+int mock_viommu_pidx(struct mock_viommu *mv, struct mock_psmmu *psmmu);
+bool mock_viommu_has_vdev(struct mock_viommu *mv, struct mock_dev *mdev);
+struct iommu_domain *
+mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu,
+				struct device *dev, u32 flags,
+				const struct iommu_user_data *user_data);
+
+/* The command queue of each pSMMU, for the vSMMU dispatcher (cmdq.c) */
+extern const struct iommufd_vsmmu_cmdq_ops mock_cmdq_ops;
 
 int mock_viommu_register(void);
 void mock_viommu_unregister(void);

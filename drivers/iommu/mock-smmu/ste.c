@@ -80,13 +80,35 @@ void mock_ste_make_s2(struct mock_ste *ste, u16 vmid)
  * mock_ste_install() - Write a device's entry in its pSMMU's stream table
  * @mdev: The mock device
  * @target: The new STE
+ * @domain: The domain @target implements, now the device's domain
+ *
+ * Keeps the record of where stage-1 nested domains live exact: leaving a
+ * stage-1 translating nested domain and entering one are both reported to
+ * the vIOMMU's dispatcher, including the two halves of a replace.
  *
  * The caller holds the lock of @mdev->psmmu.
  */
-void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target)
+void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target,
+		      struct iommu_domain *domain)
 {
-	lockdep_assert_held(&mdev->psmmu->lock);
+	struct mock_psmmu *psmmu = mdev->psmmu;
+	struct mock_nested *old = mock_nested_s1(mdev->domain);
+	struct mock_nested *new = mock_nested_s1(domain);
+
+	lockdep_assert_held(&psmmu->lock);
+	/* Count the new home first: no window without either */
+	if (new) {
+		iommufd_vsmmu_s1_attached(new->mv->vsmmu,
+					  mock_viommu_pidx(new->mv, psmmu), true);
+		psmmu->nr_nested_attached++;
+	}
 	mdev->ste = *target;
+	mdev->domain = domain;
+	if (old) {
+		iommufd_vsmmu_s1_attached(old->mv->vsmmu,
+					  mock_viommu_pidx(old->mv, psmmu), false);
+		psmmu->nr_nested_attached--;
+	}
 }
 
 /**
