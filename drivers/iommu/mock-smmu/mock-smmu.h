@@ -195,9 +195,6 @@ mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu,
 				struct device *dev, u32 flags,
 				const struct iommu_user_data *user_data);
 
-/* The command queue of each pSMMU, for the vSMMU dispatcher (cmdq.c) */
-extern const struct iommufd_vsmmu_cmdq_ops mock_cmdq_ops;
-
 int mock_viommu_register(void);
 void mock_viommu_unregister(void);
 
