@@ -313,8 +313,6 @@ int iommufd_vsmmu_invalidate(struct iommufd_vsmmu *vsmmu,
 	round->vsmmu = vsmmu;
 	vsmmu_features(vsmmu, &round->feat);
 
-	/* No vDEVICE found below can be destroyed before its commands ran */
-	iommufd_viommu_lock_vdevs(vsmmu->viommu);
 	while (done != total && !rc) {
 		unsigned int num = min_t(u32, total - done, VSMMU_ROUND);
 		unsigned int i, valid, failed_at;
@@ -331,6 +329,12 @@ int iommufd_vsmmu_invalidate(struct iommufd_vsmmu *vsmmu,
 
 		for (i = 0; i != vsmmu->num_pinsts; i++)
 			round->batch[i].num = 0;
+		/*
+		 * A vDEVICE found in this round cannot be destroyed before the
+		 * round's commands completed; a destruction waits at most for
+		 * one round, not for the whole call.
+		 */
+		iommufd_viommu_lock_vdevs(vsmmu->viommu);
 		for (i = 0; i != valid; i++) {
 			int ret = vsmmu_dispatch(round, i);
 
@@ -343,12 +347,12 @@ int iommufd_vsmmu_invalidate(struct iommufd_vsmmu *vsmmu,
 
 		failed_at = valid;
 		rc = vsmmu_flush(round, &failed_at);
+		iommufd_viommu_unlock_vdevs(vsmmu->viommu);
 		done += failed_at;
 		if (!rc)
 			rc = stop;
 		cond_resched();
 	}
-	iommufd_viommu_unlock_vdevs(vsmmu->viommu);
 
 	kvfree(round);
 	array->entry_num = done;
