@@ -274,4 +274,273 @@ static inline int mock_get_counters(int mfd, uint32_t psmmu,
 	return ioctl_errno(mfd, MOCK_SMMU_GET_COUNTERS, cnt);
 }
 
+/* Nested HWPTs and invalidation through a vIOMMU */
+
+/* A nested HWPT on an ARM SMMUv3 vIOMMU from guest STE words 0 and 1 */
+static inline int hwpt_alloc_nested_smmu(int fd, uint32_t dev_id,
+					 uint32_t viommu_id, uint64_t ste0,
+					 uint64_t ste1, uint32_t *hwpt_id)
+{
+	struct iommu_hwpt_arm_smmuv3 data = { .ste = { ste0, ste1 } };
+
+	return hwpt_alloc(fd, dev_id, viommu_id, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
+			  &data, sizeof(data), hwpt_id);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE with every field chosen by the caller. *@done, if
+ * given, receives entry_num as the kernel wrote it back, success or not
+ * (it is still @num if the ioctl failed before writing anything back).
+ */
+static inline int hwpt_invalidate_raw(int fd, uint32_t id, uint32_t data_type,
+				      uint32_t entry_len, const void *uptr,
+				      uint32_t num, uint32_t reserved,
+				      uint32_t *done)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)uptr,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = num,
+		.__reserved = reserved,
+	};
+	int rc = ioctl_errno(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+
+	if (done)
+		*done = cmd.entry_num;
+	return rc;
+}
+
+/* A batch of @num guest SMMUv3 commands (two words each) on a vIOMMU */
+static inline int viommu_invalidate_smmu(int fd, uint32_t viommu_id,
+					 const uint64_t *cmds, uint32_t num,
+					 uint32_t *done)
+{
+	return hwpt_invalidate_raw(fd, viommu_id,
+				   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				   sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
+				   cmds, num, 0, done);
+}
+
+/*
+ * SMMUv3 command queue entries as a guest writes them: opcodes and fields
+ * (architecture positions), for building commands and decoding logs.
+ */
+#define SMMU_OP_CFGI_CD		0x05
+#define SMMU_OP_CFGI_CD_ALL	0x06
+#define SMMU_OP_TLBI_NH_ALL	0x10
+#define SMMU_OP_TLBI_NH_ASID	0x11
+#define SMMU_OP_TLBI_NH_VA	0x12
+#define SMMU_OP_TLBI_NH_VAA	0x13
+#define SMMU_OP_TLBI_NSNH_ALL	0x30
+#define SMMU_OP_ATC_INV		0x40
+#define SMMU_OP_CMD_SYNC	0x46
+
+#define SMMU_CMD0_OP		0x00000000000000ffULL
+#define SMMU_CMD0_GLOBAL	0x0000000000000200ULL
+#define SMMU_CMD0_SSEC		0x0000000000000400ULL
+#define SMMU_CMD0_SSV		0x0000000000000800ULL
+#define SMMU_CMD0_SSID		0x00000000fffff000ULL
+#define SMMU_CMD0_SID		0xffffffff00000000ULL
+#define SMMU_CMD0_NUM		0x000000000001f000ULL
+#define SMMU_CMD0_SCALE		0x0000000001f00000ULL
+#define SMMU_CMD0_VMID		0x0000ffff00000000ULL
+#define SMMU_CMD0_ASID		0xffff000000000000ULL
+#define SMMU_CMD1_LEAF		0x0000000000000001ULL
+#define SMMU_CMD1_TTL		0x0000000000000300ULL
+#define SMMU_CMD1_TG		0x0000000000000c00ULL
+#define SMMU_CMD1_ADDR		0xfffffffffffff000ULL
+#define SMMU_CMD1_ATC_SIZE	0x000000000000003fULL
+
+/* ATC_INV SIZE invalidating every address */
+#define SMMU_ATC_SIZE_ALL	52
+
+/* @val placed in the field @mask */
+static inline uint64_t smmu_field_prep(uint64_t mask, uint64_t val)
+{
+	return (val << __builtin_ctzll(mask)) & mask;
+}
+
+/* The value of the field @mask in @word */
+static inline uint64_t smmu_field_get(uint64_t mask, uint64_t word)
+{
+	return (word & mask) >> __builtin_ctzll(mask);
+}
+
+static inline unsigned int smmu_cmd_op(const uint64_t *cmd)
+{
+	return smmu_field_get(SMMU_CMD0_OP, cmd[0]);
+}
+
+/* A command that names a device by its (virtual or physical) StreamID */
+static inline int smmu_op_sid_scoped(unsigned int op)
+{
+	return op == SMMU_OP_ATC_INV || op == SMMU_OP_CFGI_CD ||
+	       op == SMMU_OP_CFGI_CD_ALL;
+}
+
+/* A TLB invalidation scoped by VMID: routed to pSMMUs holding stage 1s */
+static inline int smmu_op_tlbi(unsigned int op)
+{
+	return op == SMMU_OP_TLBI_NH_ALL || op == SMMU_OP_TLBI_NH_ASID ||
+	       op == SMMU_OP_TLBI_NH_VA || op == SMMU_OP_TLBI_NH_VAA ||
+	       op == SMMU_OP_TLBI_NSNH_ALL;
+}
+
+static inline void smmu_cmd_cfgi_cd(uint64_t *cmd, uint32_t sid,
+				    uint32_t ssid, int leaf)
+{
+	cmd[0] = SMMU_OP_CFGI_CD | smmu_field_prep(SMMU_CMD0_SSID, ssid) |
+		 smmu_field_prep(SMMU_CMD0_SID, sid);
+	cmd[1] = leaf ? SMMU_CMD1_LEAF : 0;
+}
+
+static inline void smmu_cmd_cfgi_cd_all(uint64_t *cmd, uint32_t sid)
+{
+	cmd[0] = SMMU_OP_CFGI_CD_ALL | smmu_field_prep(SMMU_CMD0_SID, sid);
+	cmd[1] = 0;
+}
+
+/* ATC_INV; @ssid is used (SSV set) when not negative */
+static inline void smmu_cmd_atc_inv(uint64_t *cmd, uint32_t sid, int ssid,
+				    int global, uint64_t addr,
+				    unsigned int size)
+{
+	cmd[0] = SMMU_OP_ATC_INV | smmu_field_prep(SMMU_CMD0_SID, sid);
+	if (ssid >= 0)
+		cmd[0] |= SMMU_CMD0_SSV |
+			  smmu_field_prep(SMMU_CMD0_SSID, ssid);
+	if (global)
+		cmd[0] |= SMMU_CMD0_GLOBAL;
+	cmd[1] = (addr & SMMU_CMD1_ADDR) |
+		 smmu_field_prep(SMMU_CMD1_ATC_SIZE, size);
+}
+
+static inline void smmu_cmd_nsnh_all(uint64_t *cmd)
+{
+	cmd[0] = SMMU_OP_TLBI_NSNH_ALL;
+	cmd[1] = 0;
+}
+
+static inline void smmu_cmd_nh_all(uint64_t *cmd, uint16_t vmid)
+{
+	cmd[0] = SMMU_OP_TLBI_NH_ALL | smmu_field_prep(SMMU_CMD0_VMID, vmid);
+	cmd[1] = 0;
+}
+
+static inline void smmu_cmd_nh_asid(uint64_t *cmd, uint16_t vmid,
+				    uint16_t asid)
+{
+	cmd[0] = SMMU_OP_TLBI_NH_ASID | smmu_field_prep(SMMU_CMD0_VMID, vmid) |
+		 smmu_field_prep(SMMU_CMD0_ASID, asid);
+	cmd[1] = 0;
+}
+
+/*
+ * TLBI_NH_VA (@asid >= 0) or TLBI_NH_VAA (@asid < 0). @tg 0 is a single
+ * page (@num, @scale and @ttl must then be 0); else a range of (@num + 1)
+ * << @scale granules of @tg (1: 4K, 2: 16K, 3: 64K).
+ */
+static inline void smmu_cmd_nh_va(uint64_t *cmd, uint16_t vmid, int asid,
+				  uint64_t addr, int leaf, unsigned int tg,
+				  unsigned int ttl, unsigned int num,
+				  unsigned int scale)
+{
+	cmd[0] = smmu_field_prep(SMMU_CMD0_VMID, vmid) |
+		 smmu_field_prep(SMMU_CMD0_NUM, num) |
+		 smmu_field_prep(SMMU_CMD0_SCALE, scale);
+	if (asid >= 0)
+		cmd[0] |= SMMU_OP_TLBI_NH_VA |
+			  smmu_field_prep(SMMU_CMD0_ASID, asid);
+	else
+		cmd[0] |= SMMU_OP_TLBI_NH_VAA;
+	cmd[1] = (addr & SMMU_CMD1_ADDR) | (leaf ? SMMU_CMD1_LEAF : 0) |
+		 smmu_field_prep(SMMU_CMD1_TG, tg) |
+		 smmu_field_prep(SMMU_CMD1_TTL, ttl);
+}
+
+/* Mock pSMMU command queues and cache models */
+
+/*
+ * Read up to @max of the most recent commands a pSMMU executed into @cmds
+ * (two words each); *@num gets how many, *@total how many were executed
+ * since the log was last cleared. @clear empties the log afterwards.
+ */
+static inline int mock_cmdq_log(int mfd, uint32_t psmmu, int clear,
+				uint64_t *cmds, uint32_t max, uint32_t *num,
+				uint64_t *total)
+{
+	struct mock_smmu_cmdq_log cmd = {
+		.psmmu = psmmu,
+		.flags = clear ? MOCK_SMMU_CMDQ_LOG_CLEAR : 0,
+		.num = max,
+		.uptr = (uintptr_t)cmds,
+	};
+	int rc = ioctl_errno(mfd, MOCK_SMMU_CMDQ_LOG, &cmd);
+
+	if (!rc && num)
+		*num = cmd.num;
+	if (!rc && total)
+		*total = cmd.total;
+	return rc;
+}
+
+static inline int mock_cmdq_log_clear(int mfd, uint32_t psmmu)
+{
+	return mock_cmdq_log(mfd, psmmu, 1, NULL, 0, NULL, NULL);
+}
+
+static inline int mock_cache_fill(int mfd, uint32_t psmmu,
+				  const struct mock_smmu_cache_entry *ents,
+				  uint32_t num)
+{
+	struct mock_smmu_cache cmd = {
+		.psmmu = psmmu,
+		.num = num,
+		.uptr = (uintptr_t)ents,
+	};
+
+	return ioctl_errno(mfd, MOCK_SMMU_CACHE_FILL, &cmd);
+}
+
+/* Read up to @max entries; *@num gets how many were read, *@total all */
+static inline int mock_cache_read(int mfd, uint32_t psmmu,
+				  struct mock_smmu_cache_entry *ents,
+				  uint32_t max, uint32_t *num, uint64_t *total)
+{
+	struct mock_smmu_cache cmd = {
+		.psmmu = psmmu,
+		.num = max,
+		.uptr = (uintptr_t)ents,
+	};
+	int rc = ioctl_errno(mfd, MOCK_SMMU_CACHE_READ, &cmd);
+
+	if (!rc && num)
+		*num = cmd.num;
+	if (!rc && total)
+		*total = cmd.total;
+	return rc;
+}
+
+static inline int mock_inject_fault(int mfd, uint32_t psmmu, uint32_t kind)
+{
+	struct mock_smmu_fault cmd = { .psmmu = psmmu, .kind = kind };
+
+	return ioctl_errno(mfd, MOCK_SMMU_INJECT_FAULT, &cmd);
+}
+
+static inline int mock_cmdq_raw(int mfd, uint32_t psmmu,
+				const uint64_t *cmds, uint32_t num)
+{
+	struct mock_smmu_cmdq_raw cmd = {
+		.psmmu = psmmu,
+		.num = num,
+		.uptr = (uintptr_t)cmds,
+	};
+
+	return ioctl_errno(mfd, MOCK_SMMU_CMDQ_RAW, &cmd);
+}
+
 #endif /* __IOMMUFD_VIOMMU_UTILS_H */

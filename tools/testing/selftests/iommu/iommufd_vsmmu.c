@@ -1,0 +1,1860 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Nested HWPTs on a vIOMMU of the mock SMMUv3 driver, and the rules of the
+ * vSMMU invalidation dispatcher (IOMMU_HWPT_INVALIDATE on a vIOMMU) about
+ * arguments, illegal commands and failing pSMMUs:
+ *
+ * - IOMMU_HWPT_ALLOC with a vIOMMU pt_id: the guest STE check (allowed-bit
+ *   masks, Config, EATS, V = 0), argument errors, the references a nested
+ *   HWPT holds (EBUSY), the vDEVICE an attach of a stage-1 STE needs, the
+ *   physical STE each guest STE gives (fields, MEV, EATS, the vIOMMU's VMID
+ *   on that pSMMU), replace and detach, the nested_attached counter.
+ * - IOMMU_HWPT_INVALIDATE on the vIOMMU: errors of the arguments; every
+ *   disallowed bit of every accepted opcode, every other opcode, range
+ *   rules, unknown and destroyed vSIDs, unreadable memory: each rejected at
+ *   its index i with entry_num i, exactly the commands before it executed
+ *   (read back from the pSMMUs' command logs), none from i on and no
+ *   CERROR_ILL; injected sync time-outs and command errors with the exact
+ *   entry_num in rounds of ROUND guest commands.
+ *
+ * The fixture runs with 1, 2 and 4 pSMMUs: a variant uses instances
+ * 0..N-1 (skipped when the module has fewer), puts device i behind pSMMU
+ * i and gives it a vDEVICE on one vIOMMU, spanning when N > 1.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "iommufd_viommu_utils.h"
+
+#define MAX_PSMMUS		64
+#define VARIANT_MAX_PSMMUS	4
+
+/* Physical StreamIDs, + pSMMU index */
+#define SID_FIXTURE		0x100
+#define SID_EXTRA		0x200
+/* The guest's StreamIDs */
+#define VSID_FIXTURE		0xa0000	/* + device index */
+#define VSID_EXTRA		0xb0000
+#define VSID_UNKNOWN		0xc0000
+
+/* Guest commands the dispatcher reads, issues and syncs at a time */
+#define ROUND			128
+/* Commands a test expects on one pSMMU at most */
+#define EXP_MAX			1024
+
+/* STE fields (architecture) */
+#define STE0_CFG(x)		((uint64_t)(x) << 1)
+#define STE0_S1FMT(x)		((uint64_t)(x) << 4)
+#define STE0_S1CTXPTR(x)	(((uint64_t)(x) << 6) & 0x000fffffffffffc0ULL)
+#define STE0_S1CDMAX(x)		((uint64_t)(x) << 59)
+#define STE1_S1DSS(x)		((uint64_t)(x))
+#define STE1_S1CIR(x)		((uint64_t)(x) << 2)
+#define STE1_S1COR(x)		((uint64_t)(x) << 4)
+#define STE1_S1CSH(x)		((uint64_t)(x) << 6)
+#define STE1_S1STALLD		_BITULL(27)
+#define STE1_EATS(x)		((uint64_t)(x) << 28)
+#define STE1_EATS_MASK		STE1_EATS(3)
+/* What a guest may set (UAPI-FACTS section 6) */
+#define STE0_ALLOWED		0xf80fffffffffffffULL
+#define STE1_ALLOWED		0x380000ffULL
+/* The guest's stage-1 fields the physical STE takes */
+#define STE0_S1_FIELDS		0xf80ffffffffffff0ULL
+#define STE1_S1_FIELDS		0x080000ffULL
+
+/* The CMD_SYNC the pSMMU queue driver appends (CS = SEV) */
+#define SYNC0			0x2046ULL
+#define SYNC1			0ULL
+
+struct gcmd {
+	uint64_t w[2];
+};
+
+/* Commands expected on, or read from, one pSMMU */
+struct plog {
+	unsigned int num;
+	struct gcmd c[EXP_MAX];
+};
+
+static struct plog expected[MAX_PSMMUS];
+
+/*
+ * Helpers take the fixture's data as struct _test_data_vsmmu, which is what
+ * FIXTURE_DATA(vsmmu) names.
+ */
+
+FIXTURE(vsmmu)
+{
+	int fd;
+	int mfd;
+	int nr_psmmus;		/* instances of the module */
+	int n;			/* instances this variant uses */
+	uint32_t ioas_id;
+	/* Device i behind pSMMU i, SID_FIXTURE + i, vSID VSID_FIXTURE + i */
+	uint32_t dev[VARIANT_MAX_PSMMUS];
+	uint32_t dev_id[VARIANT_MAX_PSMMUS];
+	uint32_t vdev_id[VARIANT_MAX_PSMMUS];
+	/* Nesting parent; every device is attached to it after set-up */
+	uint32_t s2_id;
+	/* Spanning when n > 1 */
+	uint32_t viommu_id;
+	/* The stage-1 nested HWPT attach_s1() attached device i to */
+	uint32_t nested[VARIANT_MAX_PSMMUS];
+	/* What the model of the dispatcher knows: stage-1s per pSMMU... */
+	int s1[MAX_PSMMUS];
+	/* ...and the VMID of viommu_id there (0: not known yet) */
+	uint16_t vmid[MAX_PSMMUS];
+	/* Counters at the end of the set-up */
+	struct mock_smmu_counters cnt[MAX_PSMMUS];
+};
+
+FIXTURE_VARIANT(vsmmu)
+{
+	int psmmus;
+};
+
+FIXTURE_VARIANT_ADD(vsmmu, psmmus_1)
+{
+	.psmmus = 1,
+};
+
+FIXTURE_VARIANT_ADD(vsmmu, psmmus_2)
+{
+	.psmmus = 2,
+};
+
+FIXTURE_VARIANT_ADD(vsmmu, psmmus_4)
+{
+	.psmmus = 4,
+};
+
+static void read_counters(struct __test_metadata *_metadata, int mfd, int nr,
+			  struct mock_smmu_counters *cnt)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, mock_get_counters(mfd, i, &cnt[i]));
+}
+
+static void logs_clear(struct __test_metadata *_metadata,
+		       struct _test_data_vsmmu *self)
+{
+	int p;
+
+	for (p = 0; p < self->nr_psmmus; p++)
+		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, p));
+}
+
+FIXTURE_SETUP(vsmmu)
+{
+	int i;
+
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	self->mfd = mock_open();
+	ASSERT_LE(0, self->mfd);
+	self->nr_psmmus = mock_num_psmmus(self->mfd);
+	ASSERT_LE(1, self->nr_psmmus);
+	ASSERT_GE(MAX_PSMMUS, self->nr_psmmus);
+	if (self->nr_psmmus < variant->psmmus)
+		SKIP(return, "needs %d pSMMUs, the module has %d",
+		     variant->psmmus, self->nr_psmmus);
+	self->n = variant->psmmus;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
+	for (i = 0; i < self->n; i++) {
+		ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, i,
+						  SID_FIXTURE + i,
+						  &self->dev[i],
+						  &self->dev_id[i]));
+	}
+	ASSERT_EQ(0, hwpt_alloc_nest_parent(self->fd, self->dev_id[0],
+					    self->ioas_id, &self->s2_id));
+	/*
+	 * As a VMM does: pSMMU 0 gives the stage 2 a VMID before the vIOMMU
+	 * exists, so VMIDs of the vIOMMU differ between pSMMUs.
+	 */
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[0], self->s2_id,
+				     NULL));
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, self->n > 1, self->dev_id[0],
+				       self->s2_id, &self->viommu_id));
+	for (i = 1; i < self->n; i++) {
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
+					     self->s2_id, NULL));
+	}
+	for (i = 0; i < self->n; i++) {
+		ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
+					   self->dev_id[i], VSID_FIXTURE + i,
+					   &self->vdev_id[i]));
+	}
+	for (i = 0; i < self->nr_psmmus; i++)
+		ASSERT_EQ(0, mock_inject_fault(self->mfd, i, 0));
+	logs_clear(_metadata, self);
+	read_counters(_metadata, self->mfd, self->nr_psmmus, self->cnt);
+}
+
+FIXTURE_TEARDOWN(vsmmu)
+{
+	int i;
+
+	/* A fault no command took would hit the next test */
+	for (i = 0; i < self->nr_psmmus && self->n; i++)
+		mock_inject_fault(self->mfd, i, 0);
+	close(self->mfd);
+	close(self->fd);
+}
+
+/* ---- Helpers ---------------------------------------------------------- */
+
+/* A guest stage-1 STE, its fields (all within the allowed masks) from @tag */
+static void ste_s1(unsigned int tag, unsigned int eats, uint64_t *ste0,
+		   uint64_t *ste1)
+{
+	*ste0 = MOCK_STE0_V | STE0_CFG(MOCK_STE_CFG_S1_TRANS) |
+		STE0_S1FMT(tag % 4) | STE0_S1CTXPTR(0x2345670000ULL + tag * 3) |
+		STE0_S1CDMAX((tag * 7 + 3) & 0x1f);
+	*ste1 = STE1_S1DSS(tag % 4) | STE1_S1CIR((tag + 1) % 4) |
+		STE1_S1COR((tag + 2) % 4) | STE1_S1CSH((tag + 3) % 4) |
+		(tag & 1 ? STE1_S1STALLD : 0) | STE1_EATS(eats);
+}
+
+static uint32_t nested_alloc(struct __test_metadata *_metadata, int fd,
+			     uint32_t dev_id, uint32_t viommu_id,
+			     uint64_t ste0, uint64_t ste1)
+{
+	uint32_t id = 0;
+
+	ASSERT_EQ(0, hwpt_alloc_nested_smmu(fd, dev_id, viommu_id, ste0, ste1,
+					    &id))
+		TH_LOG("ste 0x%016llx 0x%016llx", (unsigned long long)ste0,
+		       (unsigned long long)ste1);
+	ASSERT_NE(0, id);
+	return id;
+}
+
+/* A guest STE of Config @cfg and nothing else */
+static uint32_t nested_alloc_cfg(struct __test_metadata *_metadata, int fd,
+				 uint32_t dev_id, uint32_t viommu_id,
+				 unsigned int cfg)
+{
+	return nested_alloc(_metadata, fd, dev_id, viommu_id,
+			    MOCK_STE0_V | STE0_CFG(cfg), 0);
+}
+
+static void get_ste(struct __test_metadata *_metadata, int mfd, int psmmu,
+		    uint32_t sid, uint64_t ste[4])
+{
+	ASSERT_EQ(0, mock_get_ste(mfd, psmmu, sid, ste));
+	ASSERT_EQ(MOCK_STE0_V, ste[0] & MOCK_STE0_V)
+		TH_LOG("pSMMU %d SID 0x%x ste0 0x%llx", psmmu, sid,
+		       (unsigned long long)ste[0]);
+}
+
+static void assert_ste_cfg(struct __test_metadata *_metadata, int mfd,
+			   int psmmu, uint32_t sid, unsigned int cfg,
+			   uint16_t vmid)
+{
+	uint64_t ste[4];
+
+	get_ste(_metadata, mfd, psmmu, sid, ste);
+	ASSERT_EQ(cfg, MOCK_STE_CFG(ste[0]))
+		TH_LOG("pSMMU %d SID 0x%x ste0 0x%llx", psmmu, sid,
+		       (unsigned long long)ste[0]);
+	if (cfg != MOCK_STE_CFG_ABORT) {
+		ASSERT_EQ(vmid, ste[2] & MOCK_STE2_VMID_MASK)
+			TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
+	}
+}
+
+/*
+ * The physical STE of a device attached to a stage-1 nested HWPT made of
+ * guest STE (@g0, @g1). Return its VMID.
+ */
+static uint16_t assert_ste_nested(struct __test_metadata *_metadata, int mfd,
+				  int psmmu, uint32_t sid, uint64_t g0,
+				  uint64_t g1)
+{
+	unsigned int eats = (g1 & STE1_EATS_MASK) >> 28;
+	uint64_t ste[4];
+
+	get_ste(_metadata, mfd, psmmu, sid, ste);
+	ASSERT_EQ(MOCK_STE_CFG_NESTED, MOCK_STE_CFG(ste[0]))
+		TH_LOG("pSMMU %d SID 0x%x ste0 0x%llx", psmmu, sid,
+		       (unsigned long long)ste[0]);
+	ASSERT_EQ(g0 & STE0_S1_FIELDS, ste[0] & STE0_S1_FIELDS)
+		TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
+	ASSERT_EQ(g1 & STE1_S1_FIELDS, ste[1] & STE1_S1_FIELDS)
+		TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
+	ASSERT_EQ(MOCK_STE1_MEV, ste[1] & MOCK_STE1_MEV);
+	ASSERT_EQ(STE1_EATS(eats == 1 ? 1 : 0), ste[1] & STE1_EATS_MASK)
+		TH_LOG("pSMMU %d SID 0x%x guest EATS %u", psmmu, sid, eats);
+	ASSERT_NE(0, ste[2] & MOCK_STE2_VMID_MASK);
+	return ste[2] & MOCK_STE2_VMID_MASK;
+}
+
+/*
+ * Attach device @i to a new stage-1 nested HWPT of the fixture's vIOMMU and
+ * teach the model: TLBIs now go to pSMMU i, with the VMID of its STE.
+ */
+static void attach_s1(struct __test_metadata *_metadata,
+		      struct _test_data_vsmmu *self, int i)
+{
+	uint64_t g0, g1;
+	uint32_t out = 0;
+
+	ste_s1(i, 0, &g0, &g1);
+	self->nested[i] = nested_alloc(_metadata, self->fd, self->dev_id[i],
+				       self->viommu_id, g0, g1);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], self->nested[i],
+				     &out));
+	ASSERT_EQ(self->nested[i], out);
+	self->vmid[i] = assert_ste_nested(_metadata, self->mfd, i,
+					  SID_FIXTURE + i, g0, g1);
+	self->s1[i]++;
+}
+
+static void attach_s1_all(struct __test_metadata *_metadata,
+			  struct _test_data_vsmmu *self)
+{
+	int i;
+
+	for (i = 0; i < self->n; i++)
+		attach_s1(_metadata, self, i);
+}
+
+static int inv(struct _test_data_vsmmu *self, const struct gcmd *cmds,
+	       uint32_t num, uint32_t *done)
+{
+	return viommu_invalidate_smmu(self->fd, self->viommu_id,
+				      (const uint64_t *)cmds, num, done);
+}
+
+/*
+ * The model of the dispatcher: where guest command @g goes and as what.
+ * Fill @pidx and @out, return how many copies, or -1 for a command the
+ * model does not know (not meant to be valid).
+ */
+static int route(struct _test_data_vsmmu *self, const struct gcmd *g, int *pidx,
+		 struct gcmd *out)
+{
+	unsigned int op = smmu_cmd_op(g->w);
+	int i, p, num = 0;
+
+	if (smmu_op_sid_scoped(op)) {
+		uint32_t vsid = smmu_field_get(SMMU_CMD0_SID, g->w[0]);
+
+		for (i = 0; i < self->n; i++) {
+			if (vsid != VSID_FIXTURE + i)
+				continue;
+			pidx[0] = i;
+			out[0].w[0] = (g->w[0] & ~SMMU_CMD0_SID) |
+				      smmu_field_prep(SMMU_CMD0_SID,
+						      SID_FIXTURE + i);
+			out[0].w[1] = g->w[1];
+			return 1;
+		}
+		return -1;
+	}
+	if (!smmu_op_tlbi(op))
+		return -1;
+	for (p = 0; p < self->nr_psmmus; p++) {
+		if (!self->s1[p])
+			continue;
+		if (!self->vmid[p])
+			return -1;
+		pidx[num] = p;
+		if (op == SMMU_OP_TLBI_NSNH_ALL) {
+			smmu_cmd_nh_all(out[num].w, self->vmid[p]);
+		} else {
+			out[num].w[0] = (g->w[0] & ~SMMU_CMD0_VMID) |
+					smmu_field_prep(SMMU_CMD0_VMID,
+							self->vmid[p]);
+			out[num].w[1] = g->w[1];
+		}
+		num++;
+	}
+	return num;
+}
+
+static void expect_reset(void)
+{
+	int p;
+
+	for (p = 0; p < MAX_PSMMUS; p++)
+		expected[p].num = 0;
+}
+
+static void expect_add(struct __test_metadata *_metadata, int p,
+		       uint64_t w0, uint64_t w1)
+{
+	struct plog *e = &expected[p];
+
+	ASSERT_GT(EXP_MAX, e->num);
+	e->c[e->num].w[0] = w0;
+	e->c[e->num].w[1] = w1;
+	e->num++;
+}
+
+/*
+ * Add to the expected logs what @num valid guest commands give: per round
+ * of ROUND commands, each command's copies in order, then a CMD_SYNC on
+ * every pSMMU the round touched.
+ */
+static void expect_batch(struct __test_metadata *_metadata,
+			 struct _test_data_vsmmu *self, const struct gcmd *g,
+			 unsigned int num)
+{
+	unsigned int start, k;
+	int p, j;
+
+	for (start = 0; start < num; start += ROUND) {
+		bool touched[MAX_PSMMUS] = {};
+
+		for (k = start; k < num && k < start + ROUND; k++) {
+			struct gcmd out[MAX_PSMMUS];
+			int pidx[MAX_PSMMUS];
+			int m = route(self, &g[k], pidx, out);
+
+			ASSERT_LE(0, m)
+				TH_LOG("command %u (0x%016llx 0x%016llx) is not modelled",
+				       k, (unsigned long long)g[k].w[0],
+				       (unsigned long long)g[k].w[1]);
+			for (j = 0; j < m; j++) {
+				expect_add(_metadata, pidx[j], out[j].w[0],
+					   out[j].w[1]);
+				touched[pidx[j]] = true;
+			}
+		}
+		for (p = 0; p < self->nr_psmmus; p++) {
+			if (touched[p])
+				expect_add(_metadata, p, SYNC0, SYNC1);
+		}
+	}
+}
+
+/* Read the log of pSMMU @p into @got (at most EXP_MAX); return the total */
+static uint64_t read_log(struct __test_metadata *_metadata, int mfd, int p,
+			 struct plog *got)
+{
+	uint64_t total = ~0ULL;
+	uint32_t num = ~0U;
+
+	ASSERT_EQ(0, mock_cmdq_log(mfd, p, 0, (uint64_t *)got->c, EXP_MAX,
+				   &num, &total));
+	ASSERT_GE(EXP_MAX, num);
+	got->num = num;
+	return total;
+}
+
+static struct plog got_log;
+
+/* Every pSMMU's log is exactly what is expected, and was cleared before */
+static void assert_logs(struct __test_metadata *_metadata,
+			struct _test_data_vsmmu *self, const char *what)
+{
+	unsigned int i;
+	int p;
+
+	for (p = 0; p < self->nr_psmmus; p++) {
+		uint64_t total = read_log(_metadata, self->mfd, p, &got_log);
+
+		ASSERT_EQ(expected[p].num, total)
+			TH_LOG("%s: pSMMU %d executed %llu commands, not %u",
+			       what, p, (unsigned long long)total,
+			       expected[p].num);
+		ASSERT_EQ(expected[p].num, got_log.num);
+		for (i = 0; i < got_log.num; i++) {
+			ASSERT_EQ(expected[p].c[i].w[0], got_log.c[i].w[0])
+				TH_LOG("%s: pSMMU %d entry %u", what, p, i);
+			ASSERT_EQ(expected[p].c[i].w[1], got_log.c[i].w[1])
+				TH_LOG("%s: pSMMU %d entry %u", what, p, i);
+		}
+	}
+}
+
+/* No CERROR_ILL since the set-up, on any pSMMU */
+static void assert_no_cerror(struct __test_metadata *_metadata,
+			     struct _test_data_vsmmu *self)
+{
+	struct mock_smmu_counters now[MAX_PSMMUS];
+	int p;
+
+	read_counters(_metadata, self->mfd, self->nr_psmmus, now);
+	for (p = 0; p < self->nr_psmmus; p++) {
+		ASSERT_EQ(self->cnt[p].cerror_ill, now[p].cerror_ill)
+			TH_LOG("pSMMU %d", p);
+	}
+}
+
+/* nested_attached of every pSMMU moved by @delta[p] since @before */
+static void assert_nested_attached(struct __test_metadata *_metadata,
+				   struct _test_data_vsmmu *self,
+				   const struct mock_smmu_counters *before,
+				   const int *delta, const char *what)
+{
+	struct mock_smmu_counters now[MAX_PSMMUS];
+	int p;
+
+	read_counters(_metadata, self->mfd, self->nr_psmmus, now);
+	for (p = 0; p < self->nr_psmmus; p++) {
+		ASSERT_EQ(before[p].nested_attached + delta[p],
+			  now[p].nested_attached)
+			TH_LOG("%s: pSMMU %d", what, p);
+	}
+}
+
+/*
+ * The @k-th command of a mixed valid batch: every accepted opcode in turn,
+ * the SID-scoped ones on devices 0..@ndev-1 (TLBI_NH_ASID instead when
+ * @ndev is 0), with fields taken from @k. Guest VMIDs are set, to be
+ * overwritten.
+ */
+static struct gcmd gen_cmd(unsigned int k, int ndev)
+{
+	uint32_t vsid = ndev ? VSID_FIXTURE + (k / 8) % ndev : 0;
+	uint64_t addr = (uint64_t)(k + 1) << 12;
+	unsigned int kind = k % 8;
+	struct gcmd c;
+
+	/* No device: the TLBI that follows instead */
+	if (!ndev && (kind == 0 || kind == 2 || kind == 4))
+		kind++;
+	switch (kind) {
+	case 0:
+		smmu_cmd_cfgi_cd(c.w, vsid, k & 0xfffff, k & 1);
+		break;
+	case 1:
+		smmu_cmd_nh_asid(c.w, 0x5a5a, k & 0xffff);
+		break;
+	case 2:
+		smmu_cmd_atc_inv(c.w, vsid, k & 2 ? (int)k : -1, k & 4, addr,
+				 k % 13);
+		break;
+	case 3:
+		smmu_cmd_nh_va(c.w, 0xffff, k & 0xffff, addr, k & 1, 0, 0, 0,
+			       0);
+		break;
+	case 4:
+		smmu_cmd_cfgi_cd_all(c.w, vsid);
+		break;
+	case 5:
+		smmu_cmd_nh_va(c.w, 0x1234, -1, addr, 0, 1, 3, k % 32, k % 3);
+		break;
+	case 6:
+		smmu_cmd_nh_all(c.w, 0x77);
+		break;
+	default:
+		smmu_cmd_nsnh_all(c.w);
+		break;
+	}
+	return c;
+}
+
+static struct gcmd batch[4 * ROUND];
+
+/*
+ * Submit batch[0..@i-1] (valid), @bad at index @i and two valid commands
+ * after it: EIO with entry_num @i, exactly the first @i executed.
+ */
+static void assert_rejected_at(struct __test_metadata *_metadata,
+			       struct _test_data_vsmmu *self, unsigned int i,
+			       int ndev, const struct gcmd *bad,
+			       const char *what)
+{
+	uint32_t done = ~0U;
+	unsigned int k;
+
+	ASSERT_GT(ARRAY_SIZE(batch), i + 2);
+	for (k = 0; k < i + 3; k++)
+		batch[k] = gen_cmd(k, ndev);
+	batch[i] = *bad;
+	logs_clear(_metadata, self);
+	ASSERT_EQ(-EIO, inv(self, batch, i + 3, &done))
+		TH_LOG("%s (0x%016llx 0x%016llx) at %u", what,
+		       (unsigned long long)bad->w[0],
+		       (unsigned long long)bad->w[1], i);
+	ASSERT_EQ(i, done)
+		TH_LOG("%s (0x%016llx 0x%016llx) at %u", what,
+		       (unsigned long long)bad->w[0],
+		       (unsigned long long)bad->w[1], i);
+	expect_reset();
+	expect_batch(_metadata, self, batch, i);
+	assert_logs(_metadata, self, what);
+}
+
+/* A batch of @num valid commands completes and executes exactly */
+static void assert_accepted(struct __test_metadata *_metadata,
+			    struct _test_data_vsmmu *self, const struct gcmd *g,
+			    unsigned int num, const char *what)
+{
+	uint32_t done = ~0U;
+
+	logs_clear(_metadata, self);
+	ASSERT_EQ(0, inv(self, g, num, &done))
+		TH_LOG("%s (0x%016llx 0x%016llx)", what,
+		       (unsigned long long)g[0].w[0],
+		       (unsigned long long)g[0].w[1]);
+	ASSERT_EQ(num, done) TH_LOG("%s", what);
+	expect_reset();
+	expect_batch(_metadata, self, g, num);
+	assert_logs(_metadata, self, what);
+}
+
+/* ---- Nested HWPT allocation --------------------------------------------- */
+
+/*
+ * The guest STE check: V = 0 accepted whatever else is set; with V = 1,
+ * a bit outside the allowed masks, Config other than abort/bypass/stage-1,
+ * or EATS 2/3 -> EIO.
+ */
+TEST_F(vsmmu, nested_ste_table)
+{
+	static const struct {
+		const char *what;
+		uint64_t ste0, ste1;
+		int rc;
+	} table[] = {
+		{ "V=0", 0, 0, 0 },
+		{ "V=0, all else set", ~MOCK_STE0_V, ~0ULL, 0 },
+		{ "V=0, Config nested, EATS 3", STE0_CFG(7), STE1_EATS(3), 0 },
+		{ "V=0, Config 1, RES0 bits", STE0_CFG(1) | (1ULL << 52),
+		  1ULL << 63, 0 },
+		{ "abort", MOCK_STE0_V | STE0_CFG(0), 0, 0 },
+		{ "bypass", MOCK_STE0_V | STE0_CFG(4), 0, 0 },
+		{ "stage-1", MOCK_STE0_V | STE0_CFG(5), 0, 0 },
+		{ "Config 1", MOCK_STE0_V | STE0_CFG(1), 0, -EIO },
+		{ "Config 2", MOCK_STE0_V | STE0_CFG(2), 0, -EIO },
+		{ "Config 3", MOCK_STE0_V | STE0_CFG(3), 0, -EIO },
+		{ "Config 6 (stage-2)", MOCK_STE0_V | STE0_CFG(6), 0, -EIO },
+		{ "Config 7 (nested)", MOCK_STE0_V | STE0_CFG(7), 0, -EIO },
+		{ "stage-1, every allowed field",
+		  (STE0_ALLOWED & ~STE0_CFG(7)) | STE0_CFG(5),
+		  (STE1_ALLOWED & ~STE1_EATS_MASK) | STE1_EATS(1), 0 },
+		{ "bypass, every allowed field",
+		  (STE0_ALLOWED & ~STE0_CFG(7)) | STE0_CFG(4),
+		  (STE1_ALLOWED & ~STE1_EATS_MASK) | STE1_EATS(1), 0 },
+		{ "abort, every allowed field",
+		  STE0_ALLOWED & ~STE0_CFG(7),
+		  STE1_ALLOWED & ~STE1_EATS_MASK, 0 },
+		{ "stage-1, EATS 1", MOCK_STE0_V | STE0_CFG(5), STE1_EATS(1),
+		  0 },
+		{ "stage-1, EATS 2", MOCK_STE0_V | STE0_CFG(5), STE1_EATS(2),
+		  -EIO },
+		{ "stage-1, EATS 3", MOCK_STE0_V | STE0_CFG(5), STE1_EATS(3),
+		  -EIO },
+		{ "abort, EATS 2", MOCK_STE0_V | STE0_CFG(0), STE1_EATS(2),
+		  -EIO },
+		{ "bypass, EATS 3", MOCK_STE0_V | STE0_CFG(4), STE1_EATS(3),
+		  -EIO },
+		{ "stage-1, word 0 all ones", ~STE0_CFG(7) | STE0_CFG(5), 0,
+		  -EIO },
+		{ "stage-1, word 1 all ones", MOCK_STE0_V | STE0_CFG(5),
+		  ~STE1_EATS_MASK, -EIO },
+	};
+	static const unsigned int cfgs[] = { 0, 4, 5 };
+	unsigned int t, c, b, e;
+	int cases = 0;
+
+	for (t = 0; t < ARRAY_SIZE(table); t++) {
+		uint32_t dev_id = self->dev_id[t % self->n], id = 0;
+		int rc = hwpt_alloc_nested_smmu(self->fd, dev_id,
+						self->viommu_id,
+						table[t].ste0, table[t].ste1,
+						&id);
+
+		ASSERT_EQ(table[t].rc, rc) TH_LOG("%s", table[t].what);
+		if (!rc)
+			ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+		cases++;
+	}
+
+	/* Each single bit, with each valid Config */
+	for (c = 0; c < ARRAY_SIZE(cfgs); c++) {
+		uint64_t base0 = MOCK_STE0_V | STE0_CFG(cfgs[c]);
+
+		for (b = 0; b < 128; b++) {
+			uint64_t bit = 1ULL << (b % 64), s0 = base0, s1 = 0;
+			uint32_t id = 0;
+			int want, rc;
+
+			if (b < 64) {
+				/* V and Config are the base */
+				if (b < 4)
+					continue;
+				s0 |= bit;
+				want = STE0_ALLOWED & bit ? 0 : -EIO;
+			} else {
+				s1 = bit;
+				/* EATS 2 */
+				want = STE1_ALLOWED & bit && b != 64 + 29 ?
+				       0 : -EIO;
+			}
+			rc = hwpt_alloc_nested_smmu(self->fd,
+						    self->dev_id[b % self->n],
+						    self->viommu_id, s0, s1,
+						    &id);
+			ASSERT_EQ(want, rc)
+				TH_LOG("Config %u, word %u bit %u", cfgs[c],
+				       b / 64, b % 64);
+			if (!rc)
+				ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+			/* V = 0 takes anything */
+			ASSERT_EQ(0, hwpt_alloc_nested_smmu(self->fd,
+							    self->dev_id[0],
+							    self->viommu_id,
+							    s0 & ~MOCK_STE0_V,
+							    s1, &id))
+				TH_LOG("V=0, Config %u, word %u bit %u",
+				       cfgs[c], b / 64, b % 64);
+			ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+			cases += 2;
+		}
+	}
+
+	/* Every Config with every EATS */
+	for (c = 0; c < 8; c++) {
+		for (e = 0; e < 4; e++) {
+			bool ok = (c == 0 || c == 4 || c == 5) && e < 2;
+			uint32_t id = 0;
+			int rc;
+
+			rc = hwpt_alloc_nested_smmu(self->fd,
+						    self->dev_id[c % self->n],
+						    self->viommu_id,
+						    MOCK_STE0_V | STE0_CFG(c),
+						    STE1_EATS(e), &id);
+			ASSERT_EQ(ok ? 0 : -EIO, rc)
+				TH_LOG("Config %u EATS %u", c, e);
+			if (!rc)
+				ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+			cases++;
+		}
+	}
+	TH_LOG("%d guest STEs checked", cases);
+}
+
+/* IOMMU_HWPT_ALLOC argument errors with a vIOMMU pt_id */
+TEST_F(vsmmu, nested_alloc_args)
+{
+	static const uint32_t bad_flags[] = {
+		1U << 31, IOMMU_HWPT_ALLOC_NEST_PARENT,
+		IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		IOMMU_HWPT_FAULT_ID_VALID | 1U << 31,
+		IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	uint64_t data[4] = { MOCK_STE0_V | STE0_CFG(MOCK_STE_CFG_BYPASS), 0,
+			     0, 0 };
+	uint32_t d0 = self->dev_id[0], v = self->viommu_id, id, nest;
+	unsigned int i;
+
+	/* Length and type */
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_ARM_SMMUV3, data, 8,
+				      NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_ARM_SMMUV3, data, 15,
+				      NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_ARM_SMMUV3, data, 17,
+				      NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_ARM_SMMUV3, data, 24,
+				      NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_ARM_SMMUV3, data, 0,
+				      NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_VTD_S1, data, 16, NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0, 0xdead, data, 16,
+				      NULL));
+	ASSERT_EQ(-EINVAL, hwpt_alloc(self->fd, d0, v, 0,
+				      IOMMU_HWPT_DATA_NONE, data, 16, NULL));
+	/* No data: a vIOMMU only makes nested HWPTs */
+	ASSERT_EQ(-EOPNOTSUPP, hwpt_alloc(self->fd, d0, v, 0,
+					  IOMMU_HWPT_DATA_NONE, NULL, 0,
+					  NULL));
+
+	/* Flags */
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
+		ASSERT_EQ(-EOPNOTSUPP,
+			  hwpt_alloc(self->fd, d0, v, bad_flags[i],
+				     IOMMU_HWPT_DATA_ARM_SMMUV3, data, 16,
+				     NULL))
+			TH_LOG("flags 0x%x", bad_flags[i]);
+	}
+	/* FAULT_ID_VALID is the core's: fault_id 0 is no fault object */
+	ASSERT_EQ(-ENOENT, hwpt_alloc(self->fd, d0, v,
+				      IOMMU_HWPT_FAULT_ID_VALID,
+				      IOMMU_HWPT_DATA_ARM_SMMUV3, data, 16,
+				      NULL));
+
+	/* pt_id: a failed lookup is EINVAL, as any other object type */
+	nest = nested_alloc_cfg(_metadata, self->fd, d0, v,
+				MOCK_STE_CFG_ABORT);
+	{
+		const uint32_t bad_pt[] = { 0, 0x7fffffff, d0,
+					    self->vdev_id[0], nest };
+
+		for (i = 0; i < ARRAY_SIZE(bad_pt); i++) {
+			ASSERT_EQ(-EINVAL,
+				  hwpt_alloc_nested_smmu(self->fd, d0,
+							 bad_pt[i], data[0],
+							 data[1], NULL))
+				TH_LOG("pt_id %u", bad_pt[i]);
+		}
+	}
+	/* dev_id */
+	ASSERT_EQ(-ENOENT, hwpt_alloc_nested_smmu(self->fd, 0x7fffffff, v,
+						  data[0], data[1], NULL));
+	ASSERT_EQ(-ENOENT, hwpt_alloc_nested_smmu(self->fd, self->ioas_id, v,
+						  data[0], data[1], NULL));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, nest));
+
+	/* Good data on every device after all that */
+	for (i = 0; i < (unsigned int)self->n; i++) {
+		ASSERT_EQ(0, hwpt_alloc_nested_smmu(self->fd, self->dev_id[i],
+						    v, data[0], data[1], &id));
+		ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+	}
+}
+
+/* A vIOMMU that does not span a device's pSMMU refuses it: EINVAL */
+TEST_F(vsmmu, nested_other_psmmu)
+{
+	uint64_t g0 = MOCK_STE0_V | STE0_CFG(MOCK_STE_CFG_ABORT);
+	uint32_t v0, nest, out;
+	int i;
+
+	if (self->n < 2)
+		SKIP(return, "needs 2 pSMMUs");
+	/* Spans pSMMU 0 only */
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, 0, self->dev_id[0],
+				       self->s2_id, &v0));
+	for (i = 1; i < self->n; i++) {
+		ASSERT_EQ(-EINVAL, hwpt_alloc_nested_smmu(self->fd,
+							  self->dev_id[i], v0,
+							  g0, 0, NULL))
+			TH_LOG("pSMMU %d", i);
+		ASSERT_EQ(-EINVAL,
+			  hwpt_alloc_nested_smmu(self->fd, self->dev_id[i], v0,
+						 MOCK_STE0_V | STE0_CFG(4), 0,
+						 NULL))
+			TH_LOG("pSMMU %d", i);
+	}
+	/* Made for a device it spans, then attached to one it does not */
+	nest = nested_alloc(_metadata, self->fd, self->dev_id[0], v0, g0, 0);
+	for (i = 1; i < self->n; i++) {
+		uint64_t before[4], after[4];
+
+		get_ste(_metadata, self->mfd, i, SID_FIXTURE + i, before);
+		ASSERT_EQ(-EINVAL, mock_dev_attach(self->mfd, self->dev[i],
+						   nest, &out))
+			TH_LOG("pSMMU %d", i);
+		get_ste(_metadata, self->mfd, i, SID_FIXTURE + i, after);
+		ASSERT_EQ(0, memcmp(before, after, sizeof(after)));
+	}
+	ASSERT_EQ(0, iommufd_destroy(self->fd, nest));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, v0));
+}
+
+/* ---- References: EBUSY ----------------------------------------------- */
+
+TEST_F(vsmmu, nested_ebusy)
+{
+	uint32_t v2, devx, devx_id, ha, hb, out;
+	int i, last = self->n - 1;
+
+	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
+					  SID_EXTRA + last, &devx, &devx_id));
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, self->n > 1, self->dev_id[0],
+				       self->s2_id, &v2));
+
+	/* A nested HWPT holds its vIOMMU, attached or not */
+	ha = nested_alloc_cfg(_metadata, self->fd, devx_id, v2,
+			      MOCK_STE_CFG_ABORT);
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v2));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, ha));
+	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, ha));
+
+	/* Attached: the HWPT is busy, and so is the vIOMMU */
+	ha = nested_alloc_cfg(_metadata, self->fd, devx_id, v2,
+			      MOCK_STE_CFG_ABORT);
+	hb = nested_alloc_cfg(_metadata, self->fd, devx_id, v2,
+			      MOCK_STE_CFG_BYPASS);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, ha, &out));
+	ASSERT_EQ(ha, out);
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, ha));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v2));
+	/* Replaced: the old one is free, the new one busy */
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hb, &out));
+	ASSERT_EQ(hb, out);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, ha));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, hb));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v2));
+	/* The stage 2 under it too */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->s2_id));
+	ASSERT_EQ(0, mock_dev_detach(self->mfd, devx));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v2));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hb));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, v2));
+
+	/* A stage-1 nested HWPT of the fixture's vIOMMU */
+	attach_s1(_metadata, self, last);
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->nested[last]));
+	for (i = 0; i < last; i++)
+		ASSERT_EQ(0, iommufd_destroy(self->fd, self->vdev_id[i]));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->viommu_id));
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[last], self->s2_id,
+				     NULL));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->vdev_id[last]));
+	/* Only the detached nested HWPT holds it now */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, self->viommu_id));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->nested[last]));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->viommu_id));
+}
+
+/* ---- Attach and the physical STE ------------------------------------- */
+
+/*
+ * A stage-1 STE needs a vDEVICE of the device on the nested HWPT's vIOMMU
+ * (ENOENT, nothing changed); abort and bypass do not.
+ */
+TEST_F(vsmmu, nested_attach_needs_vdevice)
+{
+	struct mock_smmu_counters before[MAX_PSMMUS];
+	int delta[MAX_PSMMUS] = {};
+	uint32_t devx, devx_id, v2, vd, hs1, hab, hby, hv0, out;
+	int last = self->n - 1;
+	uint64_t g0, g1, s2ste[4], ste[4];
+	uint16_t vmid;
+
+	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
+					  SID_EXTRA + last, &devx, &devx_id));
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, self->s2_id, NULL));
+	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, s2ste);
+	ASSERT_EQ(MOCK_STE_CFG_S2_TRANS, MOCK_STE_CFG(s2ste[0]));
+	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+
+	ste_s1(9, 1, &g0, &g1);
+	hs1 = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id, g0,
+			   g1);
+	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1, &out));
+	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, ste);
+	ASSERT_EQ(0, memcmp(s2ste, ste, sizeof(ste)));
+	assert_nested_attached(_metadata, self, before, delta, "ENOENT");
+
+	/* Abort and bypass need no vDEVICE */
+	hab = nested_alloc_cfg(_metadata, self->fd, devx_id, self->viommu_id,
+			       MOCK_STE_CFG_ABORT);
+	hby = nested_alloc_cfg(_metadata, self->fd, devx_id, self->viommu_id,
+			       MOCK_STE_CFG_BYPASS);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hab, &out));
+	ASSERT_EQ(hab, out);
+	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
+		       MOCK_STE_CFG_ABORT, 0);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hby, &out));
+	ASSERT_EQ(hby, out);
+	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, ste);
+	ASSERT_EQ(MOCK_STE_CFG_S2_TRANS, MOCK_STE_CFG(ste[0]));
+	vmid = ste[2] & MOCK_STE2_VMID_MASK;
+	ASSERT_NE(0, vmid);
+	/* V = 0 aborts, whatever its Config says: no vDEVICE needed */
+	hv0 = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id,
+			   ~MOCK_STE0_V, ~0ULL);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hv0, &out));
+	ASSERT_EQ(hv0, out);
+	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
+		       MOCK_STE_CFG_ABORT, 0);
+	assert_nested_attached(_metadata, self, before, delta, "V=0");
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hby, &out));
+	/* Still refused from bypass, which stays */
+	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1, &out));
+	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
+		       MOCK_STE_CFG_S2_TRANS, vmid);
+	assert_nested_attached(_metadata, self, before, delta, "bypass");
+
+	/* A vDEVICE on another vIOMMU does not count */
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, self->n > 1, self->dev_id[0],
+				       self->s2_id, &v2));
+	ASSERT_EQ(0, vdevice_alloc(self->fd, v2, devx_id, VSID_EXTRA, &vd));
+	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1, &out));
+	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
+		       MOCK_STE_CFG_S2_TRANS, vmid);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, vd));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, v2));
+
+	/* With its vDEVICE it attaches */
+	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id, devx_id,
+				   VSID_EXTRA, &vd));
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hs1, &out));
+	ASSERT_EQ(hs1, out);
+	ASSERT_EQ(vmid, assert_ste_nested(_metadata, self->mfd, last,
+					  SID_EXTRA + last, g0, g1));
+	delta[last] = 1;
+	assert_nested_attached(_metadata, self, before, delta, "stage-1");
+	ASSERT_EQ(0, mock_dev_detach(self->mfd, devx));
+	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
+		       MOCK_STE_CFG_ABORT, 0);
+	delta[last] = 0;
+	assert_nested_attached(_metadata, self, before, delta, "detached");
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hs1));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hab));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hby));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hv0));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, vd));
+}
+
+/*
+ * The physical STEs: stage-1 -> nested with the guest's fields, MEV, EATS
+ * as the guest asked and the vIOMMU's VMID on that pSMMU, the VMID the
+ * TLBIs logged there carry; bypass -> stage-2 only with that VMID; abort
+ * and V = 0 -> abort.
+ */
+TEST_F(vsmmu, nested_ste_physical)
+{
+	uint32_t hid[VARIANT_MAX_PSMMUS][2], out, v2, devx, devx_id, vd, h2;
+	uint64_t g0[VARIANT_MAX_PSMMUS][2], g1[VARIANT_MAX_PSMMUS][2];
+	uint16_t vmid[VARIANT_MAX_PSMMUS];
+	struct gcmd c;
+	int i, e, last = self->n - 1;
+
+	for (i = 0; i < self->n; i++) {
+		for (e = 0; e < 2; e++) {
+			ste_s1(0x10 * i + e, e, &g0[i][e], &g1[i][e]);
+			hid[i][e] = nested_alloc(_metadata, self->fd,
+						 self->dev_id[i],
+						 self->viommu_id, g0[i][e],
+						 g1[i][e]);
+		}
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
+					     hid[i][0], &out));
+		ASSERT_EQ(hid[i][0], out);
+		vmid[i] = assert_ste_nested(_metadata, self->mfd, i,
+					    SID_FIXTURE + i, g0[i][0],
+					    g1[i][0]);
+		/* Replace, EATS 1 */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
+					     hid[i][1], &out));
+		ASSERT_EQ(hid[i][1], out);
+		ASSERT_EQ(vmid[i],
+			  assert_ste_nested(_metadata, self->mfd, i,
+					    SID_FIXTURE + i, g0[i][1],
+					    g1[i][1]));
+		self->s1[i] = 1;
+		self->vmid[i] = vmid[i];
+	}
+	/*
+	 * The TLBIs of the guest carry those VMIDs on those pSMMUs: the
+	 * model builds the expected logs with the VMIDs of the STEs.
+	 */
+	smmu_cmd_nh_all(c.w, 0xbeef);
+	assert_accepted(_metadata, self, &c, 1, "TLBI_NH_ALL");
+	smmu_cmd_nsnh_all(c.w);
+	assert_accepted(_metadata, self, &c, 1, "TLBI_NSNH_ALL");
+
+	/* Bypass: stage 2 only, same VMID; abort and V = 0: abort */
+	for (i = 0; i < self->n; i++) {
+		uint32_t hby, hab, hv0;
+
+		hby = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
+				       self->viommu_id, MOCK_STE_CFG_BYPASS);
+		hab = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
+				       self->viommu_id, MOCK_STE_CFG_ABORT);
+		hv0 = nested_alloc(_metadata, self->fd, self->dev_id[i],
+				   self->viommu_id, g0[i][1] & ~MOCK_STE0_V,
+				   g1[i][1]);
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], hby,
+					     NULL));
+		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
+			       MOCK_STE_CFG_S2_TRANS, vmid[i]);
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], hab,
+					     NULL));
+		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
+			       MOCK_STE_CFG_ABORT, 0);
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
+					     hid[i][0], NULL));
+		ASSERT_EQ(vmid[i],
+			  assert_ste_nested(_metadata, self->mfd, i,
+					    SID_FIXTURE + i, g0[i][0],
+					    g1[i][0]));
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], hv0,
+					     NULL));
+		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
+			       MOCK_STE_CFG_ABORT, 0);
+		/* Detach: abort */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
+					     hid[i][1], NULL));
+		ASSERT_EQ(0, mock_dev_detach(self->mfd, self->dev[i]));
+		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
+			       MOCK_STE_CFG_ABORT, 0);
+		ASSERT_EQ(0, iommufd_destroy(self->fd, hby));
+		ASSERT_EQ(0, iommufd_destroy(self->fd, hab));
+		ASSERT_EQ(0, iommufd_destroy(self->fd, hv0));
+	}
+
+	/* Another vIOMMU has VMIDs of its own */
+	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
+					  SID_EXTRA + last, &devx, &devx_id));
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, self->n > 1, self->dev_id[0],
+				       self->s2_id, &v2));
+	ASSERT_EQ(0, vdevice_alloc(self->fd, v2, devx_id, VSID_EXTRA, &vd));
+	h2 = nested_alloc(_metadata, self->fd, devx_id, v2, g0[last][0],
+			  g1[last][0]);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, h2, NULL));
+	ASSERT_NE(vmid[last], assert_ste_nested(_metadata, self->mfd, last,
+						SID_EXTRA + last, g0[last][0],
+						g1[last][0]));
+	ASSERT_EQ(0, mock_dev_detach(self->mfd, devx));
+}
+
+/*
+ * nested_attached counts the devices behind a pSMMU attached to a stage-1
+ * nested HWPT, exactly, through attach, replace (both halves) and detach;
+ * the TLBIs follow it.
+ */
+TEST_F(vsmmu, nested_attached_counter)
+{
+	struct mock_smmu_counters before[MAX_PSMMUS];
+	int delta[MAX_PSMMUS] = {};
+	uint32_t s1a[VARIANT_MAX_PSMMUS], s1b[VARIANT_MAX_PSMMUS];
+	uint32_t by[VARIANT_MAX_PSMMUS], ab[VARIANT_MAX_PSMMUS];
+	uint32_t devx, devx_id, vdx, s1x;
+	uint64_t g0, g1;
+	struct gcmd c;
+	int i, last = self->n - 1;
+
+	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	for (i = 0; i < self->nr_psmmus; i++) {
+		ASSERT_EQ(self->cnt[i].nested_attached,
+			  before[i].nested_attached);
+	}
+	for (i = 0; i < self->n; i++) {
+		ste_s1(i, 0, &g0, &g1);
+		s1a[i] = nested_alloc(_metadata, self->fd, self->dev_id[i],
+				      self->viommu_id, g0, g1);
+		ste_s1(i + 100, 1, &g0, &g1);
+		s1b[i] = nested_alloc(_metadata, self->fd, self->dev_id[i],
+				      self->viommu_id, g0, g1);
+		by[i] = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
+					 self->viommu_id, MOCK_STE_CFG_BYPASS);
+		ab[i] = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
+					 self->viommu_id, MOCK_STE_CFG_ABORT);
+	}
+	smmu_cmd_nh_asid(c.w, 0, 0x42);
+
+	for (i = 0; i < self->n; i++) {
+		uint64_t ste[4];
+
+		/* S2 -> bypass -> abort: no stage 1 */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], by[i],
+					     NULL));
+		get_ste(_metadata, self->mfd, i, SID_FIXTURE + i, ste);
+		ASSERT_NE(0, ste[2] & MOCK_STE2_VMID_MASK);
+		self->vmid[i] = ste[2] & MOCK_STE2_VMID_MASK;
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], ab[i],
+					     NULL));
+		assert_nested_attached(_metadata, self, before, delta,
+				       "bypass, abort");
+		assert_accepted(_metadata, self, &c, 1, "no stage 1");
+
+		/* abort -> S1: +1 */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], s1a[i],
+					     NULL));
+		delta[i] = 1;
+		self->s1[i] = 1;
+		assert_nested_attached(_metadata, self, before, delta,
+				       "abort -> S1");
+		assert_accepted(_metadata, self, &c, 1, "abort -> S1");
+		/* S1 -> S1: the same */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], s1b[i],
+					     NULL));
+		assert_nested_attached(_metadata, self, before, delta,
+				       "S1 -> S1");
+		assert_accepted(_metadata, self, &c, 1, "S1 -> S1");
+	}
+	/* A second device on the last pSMMU: 2 there */
+	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
+					  SID_EXTRA + last, &devx, &devx_id));
+	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id, devx_id,
+				   VSID_EXTRA, &vdx));
+	ste_s1(77, 0, &g0, &g1);
+	s1x = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id, g0,
+			   g1);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, s1x, NULL));
+	delta[last] = 2;
+	assert_nested_attached(_metadata, self, before, delta, "two on last");
+
+	for (i = 0; i < self->n; i++) {
+		/* S1 -> bypass: -1 */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], by[i],
+					     NULL));
+		delta[i]--;
+		assert_nested_attached(_metadata, self, before, delta,
+				       "S1 -> bypass");
+		/* bypass -> S1 -> S2 paging: +1 -1 */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], s1a[i],
+					     NULL));
+		delta[i]++;
+		assert_nested_attached(_metadata, self, before, delta,
+				       "bypass -> S1");
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
+					     self->s2_id, NULL));
+		delta[i]--;
+		assert_nested_attached(_metadata, self, before, delta,
+				       "S1 -> S2");
+		/* S1 -> detach: -1 */
+		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], s1b[i],
+					     NULL));
+		delta[i]++;
+		ASSERT_EQ(0, mock_dev_detach(self->mfd, self->dev[i]));
+		delta[i]--;
+		assert_nested_attached(_metadata, self, before, delta,
+				       "S1 -> detached");
+		self->s1[i] = 0;
+	}
+	/* TLBIs still reach the last pSMMU, for devx */
+	self->s1[last] = 1;
+	assert_accepted(_metadata, self, &c, 1, "devx only");
+	/* Unbinding a device attached to a stage 1 leaves it too */
+	ASSERT_EQ(0, mock_dev_unbind(self->mfd, devx));
+	delta[last] = 0;
+	self->s1[last] = 0;
+	assert_nested_attached(_metadata, self, before, delta, "unbind");
+	assert_accepted(_metadata, self, &c, 1, "none");
+	ASSERT_EQ(0, iommufd_destroy(self->fd, s1x));
+}
+
+/* ---- IOMMU_HWPT_INVALIDATE: arguments ----------------------------------- */
+
+TEST_F(vsmmu, inv_args)
+{
+	static const uint32_t bad_types[] = {
+		IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, 2, 0xdeadbeef, 0xdadbeef,
+		~0U,
+	};
+	static const uint32_t bad_lens[] = { 1, 8, 15, 17, 24, 32, 4096 };
+	static const uint32_t enoent[] = { 0, 0x7fffffff, ~0U };
+	const uint32_t type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+	const uint32_t einval[] = { self->s2_id, self->ioas_id,
+				    self->dev_id[0], self->vdev_id[0] };
+	static uint64_t buf[4096 / 8 * 3];
+	uint32_t v = self->viommu_id, done, nest;
+	unsigned int i, k;
+
+	attach_s1_all(_metadata, self);
+	for (k = 0; k < ARRAY_SIZE(buf) / 2; k++)
+		smmu_cmd_nh_all(&buf[2 * k], 1);
+	expect_reset();
+	logs_clear(_metadata, self);
+
+	/* entry_num 0 with the right type: nothing to do */
+	done = 5;
+	ASSERT_EQ(0, hwpt_invalidate_raw(self->fd, v, type, 16, buf, 0, 0,
+					 &done));
+	ASSERT_EQ(0, done);
+	ASSERT_EQ(0, hwpt_invalidate_raw(self->fd, v, type, 16, NULL, 0, 0,
+					 &done));
+	ASSERT_EQ(0, done);
+
+	/* Wrong type, with and without entries */
+	for (i = 0; i < ARRAY_SIZE(bad_types); i++) {
+		done = 5;
+		ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v,
+						       bad_types[i], 16, buf,
+						       0, 0, &done))
+			TH_LOG("type 0x%x", bad_types[i]);
+		ASSERT_EQ(0, done);
+		done = 5;
+		ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v,
+						       bad_types[i], 16, buf,
+						       3, 0, &done))
+			TH_LOG("type 0x%x", bad_types[i]);
+		ASSERT_EQ(0, done);
+	}
+	/* entry_len */
+	for (i = 0; i < ARRAY_SIZE(bad_lens); i++) {
+		done = 5;
+		ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v, type,
+						       bad_lens[i], buf, 2, 0,
+						       &done))
+			TH_LOG("entry_len %u", bad_lens[i]);
+		ASSERT_EQ(0, done);
+	}
+	/* Over the caps */
+	done = 5;
+	ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v, type, 4097, buf,
+					       1, 0, &done));
+	ASSERT_EQ(0, done);
+	done = 5;
+	ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v, type, 16, buf,
+					       (1U << 19) + 1, 0, &done));
+	ASSERT_EQ(0, done);
+	done = 5;
+	ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v, type, 16, buf,
+					       ~0U, 0, &done));
+	ASSERT_EQ(0, done);
+	/* No array */
+	done = 5;
+	ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v, type, 16, NULL, 1,
+					       0, &done));
+	ASSERT_EQ(0, done);
+	done = 5;
+	ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, v, type, 0, buf, 1,
+					       0, &done));
+	ASSERT_EQ(0, done);
+	/* __reserved */
+	done = 5;
+	ASSERT_EQ(-EOPNOTSUPP, hwpt_invalidate_raw(self->fd, v, type, 16, buf,
+						   1, 1, &done));
+	ASSERT_EQ(0, done);
+	done = 5;
+	ASSERT_EQ(-EOPNOTSUPP, hwpt_invalidate_raw(self->fd, v, type, 16, buf,
+						   0, 1U << 31, &done));
+	ASSERT_EQ(0, done);
+
+	/* hwpt_id: not a vIOMMU or nested HWPT, unknown, nested */
+	for (i = 0; i < ARRAY_SIZE(einval); i++) {
+		done = 5;
+		ASSERT_EQ(-EINVAL, hwpt_invalidate_raw(self->fd, einval[i],
+						       type, 16, buf, 1, 0,
+						       &done))
+			TH_LOG("hwpt_id %u", einval[i]);
+		ASSERT_EQ(0, done);
+	}
+	for (i = 0; i < ARRAY_SIZE(enoent); i++) {
+		done = 5;
+		ASSERT_EQ(-ENOENT, hwpt_invalidate_raw(self->fd, enoent[i],
+						       type, 16, buf, 1, 0,
+						       &done))
+			TH_LOG("hwpt_id %u", enoent[i]);
+		ASSERT_EQ(0, done);
+	}
+	for (i = 0; i < (unsigned int)self->n; i++) {
+		done = 5;
+		ASSERT_EQ(-EOPNOTSUPP,
+			  hwpt_invalidate_raw(self->fd, self->nested[i], type,
+					      16, buf, 1, 0, &done))
+			TH_LOG("nested HWPT of device %u", i);
+		ASSERT_EQ(0, done);
+	}
+	nest = nested_alloc_cfg(_metadata, self->fd, self->dev_id[0], v,
+				MOCK_STE_CFG_ABORT);
+	done = 5;
+	ASSERT_EQ(-EOPNOTSUPP, hwpt_invalidate_raw(self->fd, nest, type, 16,
+						   buf, 1, 0, &done));
+	ASSERT_EQ(0, done);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, nest));
+
+	/* None of it reached a queue */
+	assert_logs(_metadata, self, "argument errors");
+	assert_no_cerror(_metadata, self);
+
+	/* And the same array is fine */
+	assert_accepted(_metadata, self, (struct gcmd *)buf, 3, "valid");
+}
+
+/* ---- IOMMU_HWPT_INVALIDATE: rejected commands ---------------------------- */
+
+static const struct {
+	const char *name;
+	unsigned int op;
+	uint64_t ok0, ok1;
+} accepted[] = {
+	{ "TLBI_NSNH_ALL", SMMU_OP_TLBI_NSNH_ALL, SMMU_CMD0_OP, 0 },
+	{ "TLBI_NH_ALL", SMMU_OP_TLBI_NH_ALL, SMMU_CMD0_OP | SMMU_CMD0_VMID,
+	  0 },
+	{ "TLBI_NH_ASID", SMMU_OP_TLBI_NH_ASID,
+	  SMMU_CMD0_OP | SMMU_CMD0_VMID | SMMU_CMD0_ASID, 0 },
+	{ "TLBI_NH_VA", SMMU_OP_TLBI_NH_VA,
+	  SMMU_CMD0_OP | SMMU_CMD0_VMID | SMMU_CMD0_ASID | SMMU_CMD0_NUM |
+	  SMMU_CMD0_SCALE,
+	  SMMU_CMD1_LEAF | SMMU_CMD1_TTL | SMMU_CMD1_TG | SMMU_CMD1_ADDR },
+	{ "TLBI_NH_VAA", SMMU_OP_TLBI_NH_VAA,
+	  SMMU_CMD0_OP | SMMU_CMD0_VMID | SMMU_CMD0_NUM | SMMU_CMD0_SCALE,
+	  SMMU_CMD1_LEAF | SMMU_CMD1_TTL | SMMU_CMD1_TG | SMMU_CMD1_ADDR },
+	{ "ATC_INV", SMMU_OP_ATC_INV,
+	  SMMU_CMD0_OP | SMMU_CMD0_GLOBAL | SMMU_CMD0_SSV | SMMU_CMD0_SSID |
+	  SMMU_CMD0_SID, SMMU_CMD1_ATC_SIZE | SMMU_CMD1_ADDR },
+	{ "CFGI_CD", SMMU_OP_CFGI_CD,
+	  SMMU_CMD0_OP | SMMU_CMD0_SSID | SMMU_CMD0_SID, SMMU_CMD1_LEAF },
+	{ "CFGI_CD_ALL", SMMU_OP_CFGI_CD_ALL, SMMU_CMD0_OP | SMMU_CMD0_SID,
+	  0 },
+};
+
+static bool op_accepted(unsigned int op)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
+		if (accepted[i].op == op)
+			return true;
+	}
+	return false;
+}
+
+/* A valid command of accepted[@a] with no optional field set */
+static struct gcmd base_cmd(unsigned int a, uint32_t vsid)
+{
+	struct gcmd c = { { accepted[a].op, 0 } };
+
+	if (smmu_op_sid_scoped(accepted[a].op))
+		c.w[0] |= smmu_field_prep(SMMU_CMD0_SID, vsid);
+	if (accepted[a].ok1 & SMMU_CMD1_ADDR)
+		c.w[1] = 0x5000;
+	return c;
+}
+
+/* The prefix length of the @c-th rejected case: mostly short, some long */
+static unsigned int case_index(unsigned int c)
+{
+	return c % 16 == 15 ? ROUND + 1 + c % 3 : c % 6;
+}
+
+/*
+ * Every bit outside the fields of an accepted opcode -> EIO at its index,
+ * the commands before it executed exactly, none after, no CERROR_ILL.
+ */
+TEST_F_TIMEOUT(vsmmu, inv_disallowed_bits, 600)
+{
+	unsigned int a, b, c = 0;
+
+	attach_s1_all(_metadata, self);
+	for (a = 0; a < ARRAY_SIZE(accepted); a++) {
+		struct gcmd ok = base_cmd(a, VSID_FIXTURE + a % self->n);
+
+		assert_accepted(_metadata, self, &ok, 1, accepted[a].name);
+		for (b = 0; b < 128; b++) {
+			uint64_t bit = 1ULL << (b % 64);
+			uint64_t allowed = b < 64 ? accepted[a].ok0 :
+						    accepted[a].ok1;
+			struct gcmd bad = ok;
+			char what[64];
+
+			if (allowed & bit)
+				continue;
+			bad.w[b / 64] |= bit;
+			snprintf(what, sizeof(what), "%s word %u bit %u",
+				 accepted[a].name, b / 64, b % 64);
+			assert_rejected_at(_metadata, self, case_index(c++),
+					   self->n, &bad, what);
+		}
+	}
+	assert_no_cerror(_metadata, self);
+	TH_LOG("%u commands with a disallowed bit rejected", c);
+}
+
+/* Every other opcode, bare or with a valid vSID -> EIO */
+TEST_F_TIMEOUT(vsmmu, inv_other_opcodes, 600)
+{
+	unsigned int op, c = 0;
+
+	attach_s1_all(_metadata, self);
+	for (op = 0; op < 256; op++) {
+		struct gcmd bad = { { op, 0 } };
+		char what[64];
+
+		if (op_accepted(op))
+			continue;
+		snprintf(what, sizeof(what), "opcode 0x%02x", op);
+		assert_rejected_at(_metadata, self, case_index(c++), self->n,
+				   &bad, what);
+		bad.w[0] |= smmu_field_prep(SMMU_CMD0_SID, VSID_FIXTURE);
+		bad.w[1] = SMMU_CMD1_LEAF;
+		snprintf(what, sizeof(what), "opcode 0x%02x with vSID", op);
+		assert_rejected_at(_metadata, self, case_index(c++), self->n,
+				   &bad, what);
+	}
+	/* The very CMD_SYNC the kernel appends, and CFGI_STE(vSID) */
+	{
+		struct gcmd sync = { { SYNC0, SYNC1 } };
+		struct gcmd ste = { { 0x03 | smmu_field_prep(SMMU_CMD0_SID,
+							     VSID_FIXTURE),
+				      SMMU_CMD1_LEAF } };
+
+		assert_rejected_at(_metadata, self, 2, self->n, &sync,
+				   "CMD_SYNC");
+		assert_rejected_at(_metadata, self, 0, self->n, &sync,
+				   "CMD_SYNC");
+		assert_rejected_at(_metadata, self, 3, self->n, &ste,
+				   "CFGI_STE");
+	}
+	assert_no_cerror(_metadata, self);
+	TH_LOG("%u commands with other opcodes rejected", c);
+}
+
+/* Values: range rules of TLBI_NH_VA/VAA, ATC_INV SIZE, 16-bit ASIDs */
+TEST_F(vsmmu, inv_range_rules)
+{
+	static const struct {
+		unsigned int tg, ttl, num, scale;
+		bool ok;
+	} ranges[] = {
+		{ 0, 0, 0, 0, true },
+		{ 0, 1, 0, 0, false },		/* TG 0: no TTL... */
+		{ 0, 3, 0, 0, false },
+		{ 0, 0, 1, 0, false },		/* ...no NUM... */
+		{ 0, 0, 31, 0, false },
+		{ 0, 0, 0, 1, false },		/* ...no SCALE */
+		{ 0, 0, 0, 31, false },
+		{ 0, 3, 31, 31, false },
+		{ 1, 0, 0, 0, false },		/* reserved */
+		{ 2, 0, 0, 0, false },
+		{ 3, 0, 0, 0, false },
+		{ 2, 1, 0, 0, false },		/* 16K, TTL 1: needs DS */
+		{ 2, 1, 7, 3, false },
+		{ 1, 1, 0, 0, true },
+		{ 1, 2, 0, 0, true },
+		{ 1, 3, 0, 0, true },
+		{ 2, 2, 0, 0, true },
+		{ 2, 3, 0, 0, true },
+		{ 3, 1, 0, 0, true },
+		{ 3, 3, 0, 0, true },
+		{ 1, 0, 1, 0, true },
+		{ 1, 0, 0, 1, true },
+		{ 2, 0, 5, 0, true },
+		{ 3, 0, 0, 31, true },
+		{ 1, 3, 31, 31, true },
+		{ 2, 2, 31, 31, true },
+	};
+	unsigned int r, va, size, c = 0;
+
+	attach_s1_all(_metadata, self);
+	for (r = 0; r < ARRAY_SIZE(ranges); r++) {
+		for (va = 0; va < 2; va++) {
+			struct gcmd cmd;
+			char what[80];
+
+			smmu_cmd_nh_va(cmd.w, 3, va ? 7 : -1, 0x12345000,
+				       r & 1, ranges[r].tg, ranges[r].ttl,
+				       ranges[r].num, ranges[r].scale);
+			snprintf(what, sizeof(what),
+				 "%s TG %u TTL %u NUM %u SCALE %u",
+				 va ? "TLBI_NH_VA" : "TLBI_NH_VAA",
+				 ranges[r].tg, ranges[r].ttl, ranges[r].num,
+				 ranges[r].scale);
+			if (ranges[r].ok)
+				assert_accepted(_metadata, self, &cmd, 1, what);
+			else
+				assert_rejected_at(_metadata, self,
+						   case_index(c++), self->n,
+						   &cmd, what);
+		}
+	}
+	for (size = 0; size < 64; size++) {
+		struct gcmd cmd;
+		char what[64];
+
+		smmu_cmd_atc_inv(cmd.w, VSID_FIXTURE + size % self->n,
+				 size & 1 ? (int)size : -1, size & 2,
+				 0xabc000, size);
+		snprintf(what, sizeof(what), "ATC_INV SIZE %u", size);
+		if (size <= SMMU_ATC_SIZE_ALL)
+			assert_accepted(_metadata, self, &cmd, 1, what);
+		else
+			assert_rejected_at(_metadata, self, case_index(c++),
+					   self->n, &cmd, what);
+	}
+	{
+		struct gcmd cmd;
+
+		smmu_cmd_nh_asid(cmd.w, 0xffff, 0xffff);
+		assert_accepted(_metadata, self, &cmd, 1, "ASID 0xffff");
+		smmu_cmd_nh_va(cmd.w, 0, 0xffff, ~0xfffULL, 1, 0, 0, 0, 0);
+		assert_accepted(_metadata, self, &cmd, 1, "VA ASID 0xffff");
+	}
+	assert_no_cerror(_metadata, self);
+}
+
+/*
+ * Unknown vSIDs: none, a physical SID, one of another vIOMMU, one whose
+ * vDEVICE was destroyed -> EIO at their index. Recreated, it works again.
+ */
+TEST_F(vsmmu, inv_unknown_vsid)
+{
+	static const unsigned int ops[] = {
+		SMMU_OP_CFGI_CD, SMMU_OP_CFGI_CD_ALL, SMMU_OP_ATC_INV,
+	};
+	uint32_t devx, devx_id, v2, vdx, vd, done;
+	int last = self->n - 1, i;
+	unsigned int o, s, c = 0;
+	struct gcmd cmd;
+
+	for (i = 0; i < last; i++)
+		attach_s1(_metadata, self, i);
+	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
+					  SID_EXTRA + last, &devx, &devx_id));
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, self->n > 1, self->dev_id[0],
+				       self->s2_id, &v2));
+	ASSERT_EQ(0, vdevice_alloc(self->fd, v2, devx_id, VSID_EXTRA, &vdx));
+
+	for (o = 0; o < ARRAY_SIZE(ops); o++) {
+		const uint32_t vsids[] = {
+			VSID_UNKNOWN, VSID_FIXTURE + self->n, SID_FIXTURE,
+			SID_FIXTURE + last, VSID_EXTRA, ~0U, 0,
+		};
+
+		for (s = 0; s < ARRAY_SIZE(vsids); s++) {
+			char what[64];
+
+			cmd.w[0] = ops[o] | smmu_field_prep(SMMU_CMD0_SID,
+							    vsids[s]);
+			cmd.w[1] = ops[o] == SMMU_OP_ATC_INV ?
+				   SMMU_ATC_SIZE_ALL : 0;
+			snprintf(what, sizeof(what), "op 0x%02x vSID 0x%x",
+				 ops[o], vsids[s]);
+			assert_rejected_at(_metadata, self, case_index(c++),
+					   self->n, &cmd, what);
+		}
+	}
+
+	/* VSID_EXTRA is known on v2, for devx */
+	smmu_cmd_cfgi_cd_all(cmd.w, VSID_EXTRA);
+	logs_clear(_metadata, self);
+	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, v2, cmd.w, 1, &done));
+	ASSERT_EQ(1, done);
+	expect_reset();
+	expect_add(_metadata, last, SMMU_OP_CFGI_CD_ALL |
+		   smmu_field_prep(SMMU_CMD0_SID, SID_EXTRA + last), 0);
+	expect_add(_metadata, last, SYNC0, SYNC1);
+	assert_logs(_metadata, self, "vSID of v2");
+
+	/* A destroyed vDEVICE's vSID, for each opcode */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->vdev_id[last]));
+	for (o = 0; o < ARRAY_SIZE(ops); o++) {
+		cmd.w[0] = ops[o] | smmu_field_prep(SMMU_CMD0_SID,
+						    VSID_FIXTURE + last);
+		cmd.w[1] = 0;
+		assert_rejected_at(_metadata, self, case_index(c++), last,
+				   &cmd, "destroyed vDEVICE");
+	}
+	/* As is the vSID of an unbound device */
+	ASSERT_EQ(0, mock_dev_unbind(self->mfd, devx));
+	smmu_cmd_cfgi_cd_all(cmd.w, VSID_EXTRA);
+	logs_clear(_metadata, self);
+	done = 5;
+	ASSERT_EQ(-EIO, viommu_invalidate_smmu(self->fd, v2, cmd.w, 1, &done));
+	ASSERT_EQ(0, done);
+	expect_reset();
+	assert_logs(_metadata, self, "unbound");
+
+	/* Recreated, it is known again */
+	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
+				   self->dev_id[last], VSID_FIXTURE + last,
+				   &vd));
+	for (o = 0; o < ARRAY_SIZE(ops); o++) {
+		cmd.w[0] = ops[o] | smmu_field_prep(SMMU_CMD0_SID,
+						    VSID_FIXTURE + last);
+		cmd.w[1] = 0;
+		assert_accepted(_metadata, self, &cmd, 1, "recreated");
+	}
+	assert_no_cerror(_metadata, self);
+}
+
+/*
+ * An array whose entry i starts on an unmapped page -> EFAULT, entry_num i,
+ * entries 0..i-1 executed exactly (in rounds), none after.
+ */
+TEST_F(vsmmu, inv_efault)
+{
+	static const unsigned int idx[] = {
+		0, 1, 7, ROUND - 1, ROUND, ROUND + 1, 2 * ROUND + 72,
+	};
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned int t, k;
+	char *map;
+
+	attach_s1_all(_metadata, self);
+	map = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + 2 * pg, pg));
+
+	for (t = 0; t < ARRAY_SIZE(idx); t++) {
+		struct gcmd *g = (struct gcmd *)(map + 2 * pg) - idx[t];
+		uint32_t done = ~0U;
+
+		ASSERT_GE(2 * pg, idx[t] * sizeof(*g));
+		for (k = 0; k < idx[t]; k++)
+			g[k] = gen_cmd(k, self->n);
+		logs_clear(_metadata, self);
+		ASSERT_EQ(-EFAULT, inv(self, g, idx[t] + 5, &done))
+			TH_LOG("unmapped from entry %u", idx[t]);
+		ASSERT_EQ(idx[t], done);
+		expect_reset();
+		expect_batch(_metadata, self, g, idx[t]);
+		assert_logs(_metadata, self, "EFAULT");
+	}
+	/* All unmapped */
+	{
+		uint32_t done = ~0U;
+
+		logs_clear(_metadata, self);
+		ASSERT_EQ(-EFAULT, inv(self, (struct gcmd *)(map + 2 * pg), 1,
+				       &done));
+		ASSERT_EQ(0, done);
+		expect_reset();
+		assert_logs(_metadata, self, "unmapped");
+	}
+	ASSERT_EQ(0, munmap(map, 2 * pg));
+	assert_no_cerror(_metadata, self);
+}
+
+/* ---- IOMMU_HWPT_INVALIDATE: failing pSMMUs ----------------------------- */
+
+/* The guest index a command of a fault batch carries (SSID or ASID) */
+static unsigned int fault_tag(const struct gcmd *c)
+{
+	switch (smmu_cmd_op(c->w)) {
+	case SMMU_OP_CFGI_CD:
+		return smmu_field_get(SMMU_CMD0_SSID, c->w[0]);
+	case SMMU_OP_TLBI_NH_ASID:
+		return smmu_field_get(SMMU_CMD0_ASID, c->w[0]);
+	}
+	return ~0U;
+}
+
+/*
+ * A batch of @num commands in which the failing pSMMU f = n - 1 gets its
+ * first command at @first: CFGI_CD of device f, or with @tlbi a TLBI_NH_ASID
+ * (then f holds a stage 1, and nothing before @first is a TLBI). Before
+ * @first, CFGI_CD of the other devices and (without @tlbi) TLBIs, which f
+ * does not get then. Every command carries its index in its SSID or ASID.
+ */
+static void fault_batch(struct _test_data_vsmmu *self, struct gcmd *g,
+			unsigned int num, unsigned int first, bool tlbi)
+{
+	int f = self->n - 1;
+	unsigned int k;
+
+	for (k = 0; k < num; k++) {
+		int d = self->n > 1 ? k % f : -1;
+
+		if (k == first && tlbi)
+			d = -1;
+		else if (k == first || (k > first && k % 3 == 0))
+			d = f;
+		else if (k < first && tlbi)
+			d = k % f;
+		else if (k % 2 == 0)
+			d = -1;
+		if (d >= 0)
+			smmu_cmd_cfgi_cd(g[k].w, VSID_FIXTURE + d, k, 0);
+		else
+			smmu_cmd_nh_asid(g[k].w, 0x99, k);
+	}
+}
+
+static void run_fault(struct __test_metadata *_metadata,
+		      struct _test_data_vsmmu *self, uint32_t kind,
+		      unsigned int first, unsigned int num, bool tlbi)
+{
+	int f = self->n - 1, want = kind == MOCK_SMMU_FAULT_SYNC_TIMEOUT ?
+				     -ETIMEDOUT : -EIO;
+	unsigned int round = first / ROUND, end, i;
+	uint32_t done = ~0U;
+	int p;
+
+	ASSERT_GE(ARRAY_SIZE(batch), num);
+	end = (round + 1) * ROUND < num ? (round + 1) * ROUND : num;
+	fault_batch(self, batch, num, first, tlbi);
+	logs_clear(_metadata, self);
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, f, kind));
+	ASSERT_EQ(want, inv(self, batch, num, &done))
+		TH_LOG("fault %u on pSMMU %d at %u", kind, f, first);
+	ASSERT_EQ(first, done) TH_LOG("fault %u on pSMMU %d", kind, f);
+
+	/* Earlier rounds exactly, then some of the failing round only */
+	expect_reset();
+	expect_batch(_metadata, self, batch, round * ROUND);
+	for (p = 0; p < self->nr_psmmus; p++) {
+		uint64_t total = read_log(_metadata, self->mfd, p, &got_log);
+
+		ASSERT_EQ(total, got_log.num);
+		ASSERT_LE(expected[p].num, got_log.num) TH_LOG("pSMMU %d", p);
+		for (i = 0; i < expected[p].num; i++) {
+			ASSERT_EQ(expected[p].c[i].w[0], got_log.c[i].w[0])
+				TH_LOG("pSMMU %d entry %u", p, i);
+			ASSERT_EQ(expected[p].c[i].w[1], got_log.c[i].w[1])
+				TH_LOG("pSMMU %d entry %u", p, i);
+		}
+		for (; i < got_log.num; i++) {
+			unsigned int tag = fault_tag(&got_log.c[i]);
+
+			if (got_log.c[i].w[0] == SYNC0)
+				continue;
+			ASSERT_LE(round * ROUND, tag)
+				TH_LOG("pSMMU %d entry %u", p, i);
+			ASSERT_GT(end, tag)
+				TH_LOG("pSMMU %d entry %u: command %u of a later round",
+				       p, i, tag);
+			if (kind == MOCK_SMMU_FAULT_CMD_ERROR && p == f) {
+				ASSERT_NE(first, tag)
+					TH_LOG("the failed command ran");
+			}
+		}
+	}
+
+	/* The next call works */
+	fault_batch(self, batch, 16, 0, tlbi);
+	assert_accepted(_metadata, self, batch, 16, "after the fault");
+	assert_no_cerror(_metadata, self);
+}
+
+/* The pSMMU under fault holds no stage 1: only CFGI_CD reaches it */
+static void fault_setup_cfgi(struct __test_metadata *_metadata,
+			     struct _test_data_vsmmu *self)
+{
+	int i;
+
+	for (i = 0; i < self->n - 1; i++)
+		attach_s1(_metadata, self, i);
+}
+
+TEST_F_TIMEOUT(vsmmu, inv_fault_cmd_error, 120)
+{
+	fault_setup_cfgi(_metadata, self);
+	/* The first command of the call */
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 0, 10, false);
+	/* In the first round */
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 37, 100, false);
+	/* In the second and the third round of three */
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, ROUND + 5,
+		  3 * ROUND - 20, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 2 * ROUND,
+		  3 * ROUND, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 3 * ROUND - 1,
+		  3 * ROUND, false);
+}
+
+/* A TLBI fanned out to several pSMMUs, one of which fails */
+TEST_F_TIMEOUT(vsmmu, inv_fault_cmd_error_tlbi, 120)
+{
+	if (self->n < 2)
+		SKIP(return, "needs 2 pSMMUs");
+	attach_s1_all(_metadata, self);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 11, 60, true);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, ROUND + 9,
+		  2 * ROUND + 30, true);
+}
+
+/* Each time-out costs the module's sync_timeout_ms (1 s by default) */
+TEST_F_TIMEOUT(vsmmu, inv_fault_sync_timeout, 120)
+{
+	fault_setup_cfgi(_metadata, self);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, ROUND + 5,
+		  3 * ROUND - 20, false);
+	if (self->n > 1) {
+		int i;
+
+		for (i = 0; i < self->n; i++) {
+			if (!self->s1[i])
+				attach_s1(_metadata, self, i);
+		}
+		run_fault(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, 40,
+			  2 * ROUND, true);
+	}
+}
+
+TEST_HARNESS_MAIN
