@@ -293,6 +293,7 @@ static void bench(struct __test_metadata *_metadata, struct _test_data_bench *se
 {
 	static struct vd_cmd guest[BATCH_MAX];
 	struct mock_smmu_counters c0, c1;
+	uint64_t ill[MAX_PSMMUS];
 	uint64_t cmds[WAYS][VMAX], syncs[WAYS][VMAX];
 	double t[WAYS][REPS], med[WAYS];
 	unsigned long calls[WAYS];
@@ -308,6 +309,7 @@ static void bench(struct __test_metadata *_metadata, struct _test_data_bench *se
 			ASSERT_EQ(0, mock_get_counters(self->mfd, p, &c0));
 			cmds[w][p] = c0.cmds;
 			syncs[w][p] = c0.syncs;
+			ill[p] = c0.cerror_ill;
 		}
 		self->calls[w] = 0;
 		ASSERT_LE(0, run_way(self, w, guest, num))
@@ -315,7 +317,7 @@ static void bench(struct __test_metadata *_metadata, struct _test_data_bench *se
 		calls[w] = self->calls[w];
 		for (p = 0; p < self->n; p++) {
 			ASSERT_EQ(0, mock_get_counters(self->mfd, p, &c1));
-			ASSERT_EQ(c0.cerror_ill, c1.cerror_ill);
+			ASSERT_EQ(ill[p], c1.cerror_ill);
 			cmds[w][p] = c1.cmds - cmds[w][p];
 			syncs[w][p] = c1.syncs - syncs[w][p];
 		}
