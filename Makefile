@@ -7,6 +7,10 @@
 #                 kselftests; last line "N passed, N failed"
 #   make run      same set-up, then run the VMM-flow demo in the VM
 #   make check    sparse, checkpatch --strict, coccinelle, kernel-doc
+#   make vm-exec PROG=<static program> [ARGS="..."] [FILES="<path> ..."]
+#                 [PSMMUS=N] [MOCK_PARAMS="k=v ..."] [IOMMUFD_PARAMS="k=v ..."]
+#                 run your own program in the VM, with its exit status
+#   make shell    the same VM with an interactive shell (poweroff/Ctrl-D)
 #
 # Everything downloaded, unpacked and built is cached under build/.
 
@@ -27,10 +31,29 @@ SELFTEST_OUT := $(BUILD)/selftests
 KSRC := $(BUILD)/linux-6.12
 
 VMRUN := $(TOP)/tools/testing/vm/vmrun.sh
-VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT)
+# VM_WORK: vmrun.sh's --work (default build/vm)
+VM_WORK ?=
+VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT) \
+	$(if $(VM_WORK),--work $(VM_WORK))
 VM_TIMEOUT ?= 1500
 PSMMUS ?=
 VM_MOCK_PARAMS = $(if $(PSMMUS),--mock-param num_psmmus=$(PSMMUS))
+# vm-exec and shell: more module parameters, and what to copy in. ARGS is
+# read from the environment (make puts command-line variables there), so
+# that its quotes reach vmrun.sh intact.
+MOCK_PARAMS ?=
+IOMMUFD_PARAMS ?=
+VM_MORE_PARAMS = $(foreach p,$(MOCK_PARAMS),--mock-param $(p)) \
+	$(foreach p,$(IOMMUFD_PARAMS),--iommufd-param $(p))
+VM_PROG_ARGS = $(if $(PROG),--prog "$(PROG)") $(if $(FILES),--files "$(FILES)")
+
+# Checked before anything is built
+ifneq ($(filter vm-exec,$(MAKECMDGOALS)),)
+ifeq ($(strip $(PROG)),)
+$(error make vm-exec needs PROG=<statically linked program>, e.g. make vm-exec PROG=./a.out ARGS="-v")
+endif
+$(foreach f,$(PROG) $(FILES),$(if $(wildcard $(f)),,$(error vm-exec: '$(f)' not found)))
+endif
 
 KBUILD_ARGS = -C $(KDIR) IOMMUFD_VIOMMU_TOP=$(TOP)
 Q := @
@@ -41,7 +64,7 @@ Q := @
 all: modules selftests
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -82,6 +105,16 @@ test: modules selftests
 run: modules selftests
 	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
 		--run vmm-demo run
+
+# The test binaries are copied in when they were built (make selftests),
+# but vm-exec does not build them.
+vm-exec: modules
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_MORE_PARAMS) \
+		--timeout $(VM_TIMEOUT) $(VM_PROG_ARGS) --args "$$ARGS" exec
+
+shell: modules selftests
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_MORE_PARAMS) \
+		$(VM_PROG_ARGS) shell
 
 check: modules selftests
 	$(Q)$(TOP)/scripts/check.sh

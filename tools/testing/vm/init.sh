@@ -7,7 +7,7 @@
 # side (vmrun.sh) reads to decide the verdict.
 
 /bin/busybox --install -s /bin
-export PATH=/bin:/tests
+export PATH=/bin:/tests:/exec
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -37,7 +37,74 @@ unload_modules() {
 	echo "VMTEST: UNLOAD rc=$?"
 }
 
+# The console shows only errors (quiet): a WARN(), printed as a warning,
+# does not appear there. After each step, new kernel reports are counted:
+# warnings and oopses by the kernel's own counters, bad pages (slub_debug,
+# KFENCE: taint B), machine checks (M) and soft lockups (L) by the taint
+# flags. New ones print a marker, which fails the run, and the warnings
+# the kernel log has kept since the last report (it holds 128 KiB: a
+# warning followed by much output may be gone from it).
+REPORT_TAINTS=$(( (1 << 4) | (1 << 5) | (1 << 14) ))
+count() {
+	cat "/sys/kernel/$1" 2>/dev/null || echo 0
+}
+kernel_state() {
+	echo "$(count warn_count) $(count oops_count)" \
+		"$(( $(cat /proc/sys/kernel/tainted) & REPORT_TAINTS ))"
+}
+# Print the WARN() reports of the kernel log newer than the last printed
+kernel_warnings() {
+	dmesg | awk -v since="$(cat /etc/vmtest.ts 2>/dev/null || echo -1)" '
+		function ts(l) {
+			if (!match(l, /^\[ *[0-9]+\.[0-9]+\]/))
+				return -1
+			return substr(l, 2, RLENGTH - 2) + 0
+		}
+		/-\[ cut here \]-/ { t = ts($0); if (t > since) { p = 1; last = t } }
+		p { print }
+		/---\[ end trace/ { p = 0 }
+		END { if (last != "") print last > "/etc/vmtest.ts" }'
+}
+check_kernel() {
+	local now w o t what=""
+
+	now=$(kernel_state)
+	[ "$now" = "$state" ] && return
+	set -- "$1" $state $now
+	state=$now
+	w=$(( $5 - $2 )) o=$(( $6 - $3 )) t=$(( $7 & ~$4 ))
+	[ $w = 0 ] || what="$what $w warning(s),"
+	[ $o = 0 ] || what="$what $o oops(es),"
+	[ $((t & 32)) = 0 ] || what="$what B (bad page: slub/KFENCE),"
+	[ $((t & 16)) = 0 ] || what="$what M (machine check),"
+	[ $((t & 16384)) = 0 ] || what="$what L (soft lockup),"
+	[ -n "$what" ] || return
+	echo "VMTEST: KERNEL-REPORT${what%,} after $1 (taint $(cat /proc/sys/kernel/tainted))"
+	kernel_warnings
+}
+
+# Reports from before the modules were loaded are not theirs: noted only
+state=$(kernel_state)
+case $state in
+"0 0 0") ;;
+*) echo "VMTEST: NOTE kernel reports during boot (warnings, oopses, taint):" \
+	"$state; see dmesg" ;;
+esac
+dmesg | tail -n 1 | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' >/etc/vmtest.ts
+
+# What a program or the shell left running (a background child holding
+# /dev/iommu open) would keep the modules from unloading: end it first.
+kill_leftovers() {
+	if kill -KILL -1 2>/dev/null; then
+		sleep 1
+	fi
+}
+
 load_modules
+check_kernel "loading the modules"
+
+# --files land in /exec/files (the tmpfs above hides the initramfs' /tmp)
+cp -a /exec/files/. /tmp/ 2>/dev/null
 
 case "$mode" in
 test)
@@ -45,26 +112,68 @@ test)
 		echo "VMTEST: RUN $t"
 		/tests/$t
 		echo "VMTEST: RESULT $t rc=$?"
+		check_kernel "$t"
 	done
 	;;
 run)
 	echo "VMTEST: RUN $(cat /etc/run)"
 	/tests/$(cat /etc/run)
 	echo "VMTEST: RESULT $(cat /etc/run) rc=$?"
+	check_kernel "$(cat /etc/run)"
 	;;
 exec)
+	# stdout on ttyS1 and stderr on ttyS2, raw, each read by the host
+	# into its own stream. The arguments are split by this sh; a subshell
+	# keeps a quoting error from ending /init.
 	cd /tmp
 	echo "VMTEST: RUN exec"
-	/exec/prog $(cat /etc/exec.args)
+	(
+		exec </dev/null >/dev/ttyS1 2>/dev/ttyS2
+		stty -F /dev/ttyS1 raw -echo
+		stty -F /dev/ttyS2 raw -echo
+		eval "set -- $(cat /etc/exec.args)" &&
+		exec "/exec/$(cat /etc/exec.prog)" "$@"
+	)
 	echo "VMTEST: RESULT exec rc=$?"
+	check_kernel "$(cat /etc/exec.prog)"
+	kill_leftovers
 	;;
 shell)
-	echo "Modules loaded; tests and demo are on PATH. 'poweroff' or Ctrl-D to leave."
+	rows=$(arg rows)
+	cols=$(arg cols)
+	[ -n "$rows" ] && [ -n "$cols" ] &&
+		stty -F /dev/ttyS0 rows "$rows" cols "$cols"
+	# busybox's poweroff, halt and reboot signal PID 1, this script,
+	# which is waiting for the shell and would act only once it ended.
+	# These functions end the shell's session instead (its leader is the
+	# login shell), and the script carries on below. (Functions, because
+	# busybox sh runs its applets before looking at PATH.)
+	cat >/etc/profile <<-'EOF'
+		export PATH=/bin:/tests:/exec ENV=/etc/profile
+		PS1='vm:\w# '
+		vm_leave() {
+			local sid
+
+			[ "$1" = -f ] && busybox poweroff -f
+			sid=$(cut -d ' ' -f 6 /proc/$$/stat)
+			[ "$sid" = $$ ] && exit 0
+			kill -HUP "$sid"
+		}
+		poweroff() { vm_leave "$@"; }
+		halt() { vm_leave "$@"; }
+		reboot() { vm_leave "$@"; }
+	EOF
+	cd /tmp
+	echo "Modules loaded (lsmod); on PATH: $(ls /tests /exec | grep -v -e '^files$' -e : -e '^$' | tr '\n' ' ')"
+	echo "Leave with 'poweroff' or Ctrl-D: the modules are then unloaded and checked."
 	setsid cttyhack sh -l
+	check_kernel "the shell"
+	kill_leftovers
 	;;
 esac
 
 unload_modules
+check_kernel "unloading the modules"
 echo "VMTEST: END"
 sync
 poweroff -f
