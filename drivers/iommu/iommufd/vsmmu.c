@@ -3,8 +3,9 @@
  * The vSMMU invalidation dispatcher: IOMMU_HWPT_INVALIDATE on a vIOMMU that
  * models an ARM SMMUv3 spanning one or more physical SMMUs (pSMMUs).
  *
- * The guest's commands are read in rounds of VSMMU_ROUND entries, so the
- * memory used is bounded whatever entry_num is. Each command is checked
+ * The guest's commands are read VSMMU_CHUNK entries at a time and each
+ * pSMMU's share is gathered in a batch of at most VSMMU_BATCH commands, so
+ * the memory used is bounded whatever entry_num is. Each command is checked
  * against the fields its opcode defines on every spanned pSMMU, then
  * translated and routed:
  *
@@ -16,10 +17,14 @@
  *   to a stage-1 nested domain of this vIOMMU, and nowhere else.
  *   TLBI_NSNH_ALL becomes TLBI_NH_ALL of the VMID.
  *
- * Per pSMMU the commands keep the guest's order. At the end of each round
- * every pSMMU that got commands gets a CMD_SYNC, and the round counts only
- * once the syncs completed. A rejected command ends the call after the
- * commands before it completed; nothing after it is issued.
+ * Per pSMMU the commands keep the guest's order. A round of guest commands
+ * ends when a pSMMU's batch is full, at the end of the array, or at a
+ * rejected command; then every pSMMU that got commands in the round is
+ * written its batch and a CMD_SYNC, and the round counts only once the
+ * syncs completed. So each pSMMU syncs about once per VSMMU_BATCH of its
+ * own commands, as often as if the VMM had split the array per pSMMU. A
+ * rejected command ends the call after the commands before it completed;
+ * nothing after it is issued.
  */
 #include <linux/bitfield.h>
 #include <linux/iommu.h>
@@ -30,8 +35,10 @@
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
-/* Guest commands read, translated and synced at a time */
-#define VSMMU_ROUND	128
+/* Guest commands read from the user at a time */
+#define VSMMU_CHUNK	128
+/* Commands gathered for one pSMMU before a round ends */
+#define VSMMU_BATCH	128
 
 /* What every spanned pSMMU can execute: the vSMMU's guest-visible features */
 struct vsmmu_features {
@@ -44,15 +51,22 @@ struct vsmmu_features {
 /* Commands of one round for one pSMMU */
 struct vsmmu_batch {
 	unsigned int num;
-	/* Round-relative index of the guest command of the first entry */
-	unsigned int first;
-	u64 cmds[VSMMU_ROUND * SMMUV3_CMD_WORDS];
+	/* Index in the user array of the guest command of the first entry */
+	u32 first;
+	u64 cmds[VSMMU_BATCH * SMMUV3_CMD_WORDS];
 };
 
 struct vsmmu_round {
 	struct iommufd_vsmmu *vsmmu;
 	struct vsmmu_features feat;
-	__le64 guest[VSMMU_ROUND * SMMUV3_CMD_WORDS];
+	/* Guest commands [@base, @base + @num_read) of the user array */
+	__le64 guest[VSMMU_CHUNK * SMMUV3_CMD_WORDS];
+	u32 base;
+	u32 num_read;
+	/* The user memory ends after the commands read */
+	int read_err;
+	/* Some batch holds VSMMU_BATCH commands: the round must end */
+	bool full;
 	unsigned int num_batches;
 	/* One per pSMMU of the vSMMU, same index */
 	struct vsmmu_batch batch[] __counted_by(num_batches);
@@ -173,7 +187,7 @@ static bool vsmmu_cmd_valid(const struct vsmmu_features *feat, u64 w0, u64 w1)
 }
 
 static void vsmmu_batch_add(struct vsmmu_round *round, unsigned int pidx,
-			    unsigned int gidx, u64 w0, u64 w1)
+			    u32 gidx, u64 w0, u64 w1)
 {
 	struct vsmmu_batch *batch = &round->batch[pidx];
 
@@ -181,15 +195,20 @@ static void vsmmu_batch_add(struct vsmmu_round *round, unsigned int pidx,
 		batch->first = gidx;
 	batch->cmds[batch->num * SMMUV3_CMD_WORDS] = w0;
 	batch->cmds[batch->num * SMMUV3_CMD_WORDS + 1] = w1;
-	batch->num++;
+	if (++batch->num == VSMMU_BATCH)
+		round->full = true;
 }
 
-/* Translate guest command @gidx of the round into the pSMMU batches */
-static int vsmmu_dispatch(struct vsmmu_round *round, unsigned int gidx)
+/*
+ * Translate guest command @gidx of the user array, read into the chunk,
+ * into the pSMMU batches. Each command adds at most one entry per batch.
+ */
+static int vsmmu_dispatch(struct vsmmu_round *round, u32 gidx)
 {
 	struct iommufd_vsmmu *vsmmu = round->vsmmu;
-	u64 w0 = le64_to_cpu(round->guest[gidx * SMMUV3_CMD_WORDS]);
-	u64 w1 = le64_to_cpu(round->guest[gidx * SMMUV3_CMD_WORDS + 1]);
+	unsigned int c = (gidx - round->base) * SMMUV3_CMD_WORDS;
+	u64 w0 = le64_to_cpu(round->guest[c]);
+	u64 w1 = le64_to_cpu(round->guest[c + 1]);
 	struct iommufd_vsmmu_vdev *target;
 	struct iommufd_vdevice *vdev;
 	unsigned int i;
@@ -231,10 +250,10 @@ static int vsmmu_dispatch(struct vsmmu_round *round, unsigned int gidx)
 
 /*
  * Issue and sync the round's batches. Return 0, or the error of a failing
- * pSMMU with *@failed_at set to the round-relative index of the first guest
- * command that did not complete.
+ * pSMMU with *@failed_at lowered to the index of the first guest command
+ * that did not complete.
  */
-static int vsmmu_flush(struct vsmmu_round *round, unsigned int *failed_at)
+static int vsmmu_flush(struct vsmmu_round *round, u32 *failed_at)
 {
 	struct iommufd_vsmmu *vsmmu = round->vsmmu;
 	unsigned int i;
@@ -275,6 +294,25 @@ static int vsmmu_flush(struct vsmmu_round *round, unsigned int *failed_at)
 	return rc;
 }
 
+/*
+ * Read the guest commands from @pos on into the chunk. When the user memory
+ * ends within it, the entries read in full before the fault still run and
+ * read_err tells the caller to stop after them.
+ */
+static void vsmmu_read(struct vsmmu_round *round,
+		       struct iommu_user_data_array *array, u32 pos, u32 total)
+{
+	const size_t entry = sizeof(struct iommu_viommu_arm_smmuv3_invalidate);
+	unsigned int num = min_t(u32, total - pos, VSMMU_CHUNK);
+	unsigned long left;
+
+	left = copy_from_user(round->guest, array->uptr + (size_t)pos * entry,
+			      num * entry);
+	round->base = pos;
+	round->num_read = (num * entry - left) / entry;
+	round->read_err = left ? -EFAULT : 0;
+}
+
 /**
  * iommufd_vsmmu_invalidate() - Execute a guest's SMMUv3 invalidation batch
  * @vsmmu: The vSMMU, the driver's description of the vIOMMU's pSMMUs
@@ -294,6 +332,7 @@ int iommufd_vsmmu_invalidate(struct iommufd_vsmmu *vsmmu,
 	const size_t entry = sizeof(struct iommu_viommu_arm_smmuv3_invalidate);
 	u32 total = array->entry_num;
 	struct vsmmu_round *round;
+	unsigned int i;
 	u32 done = 0;
 	int rc = 0;
 
@@ -314,41 +353,34 @@ int iommufd_vsmmu_invalidate(struct iommufd_vsmmu *vsmmu,
 	vsmmu_features(vsmmu, &round->feat);
 
 	while (done != total && !rc) {
-		unsigned int num = min_t(u32, total - done, VSMMU_ROUND);
-		unsigned int i, valid, failed_at;
-		unsigned long left;
+		u32 pos = done, failed_at;
 		int stop = 0;
-
-		left = copy_from_user(round->guest,
-				      array->uptr + (size_t)done * entry,
-				      num * entry);
-		/* Entries read in full before the fault still run */
-		valid = (num * entry - left) / entry;
-		if (left)
-			stop = -EFAULT;
 
 		for (i = 0; i != vsmmu->num_pinsts; i++)
 			round->batch[i].num = 0;
+		round->full = false;
 		/*
 		 * A vDEVICE found in this round cannot be destroyed before the
 		 * round's commands completed; a destruction waits at most for
 		 * one round, not for the whole call.
 		 */
 		iommufd_viommu_lock_vdevs(vsmmu->viommu);
-		for (i = 0; i != valid; i++) {
-			int ret = vsmmu_dispatch(round, i);
-
-			if (ret) {
-				stop = ret;
-				valid = i;
-				break;
+		while (pos != total && !round->full && !stop) {
+			if (pos == round->base + round->num_read) {
+				stop = round->read_err;
+				if (!stop)
+					vsmmu_read(round, array, pos, total);
+				continue;
 			}
+			stop = vsmmu_dispatch(round, pos);
+			if (!stop)
+				pos++;
 		}
 
-		failed_at = valid;
+		failed_at = pos;
 		rc = vsmmu_flush(round, &failed_at);
 		iommufd_viommu_unlock_vdevs(vsmmu->viommu);
-		done += failed_at;
+		done = failed_at;
 		if (!rc)
 			rc = stop;
 		cond_resched();

@@ -15,7 +15,7 @@
  *   its index i with entry_num i, exactly the commands before it executed
  *   (read back from the pSMMUs' command logs), none from i on and no
  *   CERROR_ILL; injected sync time-outs and command errors with the exact
- *   entry_num in rounds of ROUND guest commands.
+ *   entry_num; a round ends once a pSMMU has ROUND commands pending.
  *
  * The fixture runs with 1, 2 and 4 pSMMUs: a variant uses instances
  * 0..N-1 (skipped when the module has fewer), puts device i behind pSMMU
@@ -38,7 +38,7 @@
 #define VSID_EXTRA		0xb0000
 #define VSID_UNKNOWN		0xc0000
 
-/* Guest commands the dispatcher reads, issues and syncs at a time */
+/* Commands a pSMMU gathers before the dispatcher ends a round and syncs */
 #define ROUND			128
 /* Commands a test expects on one pSMMU at most */
 #define EXP_MAX			1024
@@ -397,40 +397,59 @@ static void expect_add(struct __test_metadata *_metadata, int p,
 }
 
 /*
- * Add to the expected logs what @num valid guest commands give: per round
- * of ROUND commands, each command's copies in order, then a CMD_SYNC on
- * every pSMMU the round touched.
+ * Add to the expected logs what @num valid guest commands give: each
+ * command's copies in order; a round ends once a pSMMU has ROUND commands
+ * pending (or at the end), and then every pSMMU the round touched gets a
+ * CMD_SYNC. With @round_end, only report where the round holding command
+ * @idx starts and ends instead.
  */
+static void __expect_batch(struct __test_metadata *_metadata,
+			   struct _test_data_vsmmu *self, const struct gcmd *g,
+			   unsigned int num, unsigned int idx,
+			   unsigned int *round_start, unsigned int *round_end)
+{
+	unsigned int pending[MAX_PSMMUS] = {}, start = 0, k;
+	bool full = false;
+	int p, j;
+
+	for (k = 0; k < num; k++) {
+		struct gcmd out[MAX_PSMMUS];
+		int pidx[MAX_PSMMUS];
+		int m = route(self, &g[k], pidx, out);
+
+		ASSERT_LE(0, m)
+			TH_LOG("command %u (0x%016llx 0x%016llx) is not modelled",
+			       k, (unsigned long long)g[k].w[0],
+			       (unsigned long long)g[k].w[1]);
+		for (j = 0; j < m; j++) {
+			if (!round_end)
+				expect_add(_metadata, pidx[j], out[j].w[0],
+					   out[j].w[1]);
+			if (++pending[pidx[j]] == ROUND)
+				full = true;
+		}
+		if (!full && k != num - 1)
+			continue;
+		if (round_end && idx <= k) {
+			*round_start = start;
+			*round_end = k + 1;
+			return;
+		}
+		for (p = 0; p < self->nr_psmmus; p++) {
+			if (pending[p] && !round_end)
+				expect_add(_metadata, p, SYNC0, SYNC1);
+			pending[p] = 0;
+		}
+		full = false;
+		start = k + 1;
+	}
+}
+
 static void expect_batch(struct __test_metadata *_metadata,
 			 struct _test_data_vsmmu *self, const struct gcmd *g,
 			 unsigned int num)
 {
-	unsigned int start, k;
-	int p, j;
-
-	for (start = 0; start < num; start += ROUND) {
-		bool touched[MAX_PSMMUS] = {};
-
-		for (k = start; k < num && k < start + ROUND; k++) {
-			struct gcmd out[MAX_PSMMUS];
-			int pidx[MAX_PSMMUS];
-			int m = route(self, &g[k], pidx, out);
-
-			ASSERT_LE(0, m)
-				TH_LOG("command %u (0x%016llx 0x%016llx) is not modelled",
-				       k, (unsigned long long)g[k].w[0],
-				       (unsigned long long)g[k].w[1]);
-			for (j = 0; j < m; j++) {
-				expect_add(_metadata, pidx[j], out[j].w[0],
-					   out[j].w[1]);
-				touched[pidx[j]] = true;
-			}
-		}
-		for (p = 0; p < self->nr_psmmus; p++) {
-			if (touched[p])
-				expect_add(_metadata, p, SYNC0, SYNC1);
-		}
-	}
+	__expect_batch(_metadata, self, g, num, 0, NULL, NULL);
 }
 
 /* Read the log of pSMMU @p into @got (at most EXP_MAX); return the total */
@@ -1752,13 +1771,15 @@ static void run_fault(struct __test_metadata *_metadata,
 {
 	int f = self->n - 1, want = kind == MOCK_SMMU_FAULT_SYNC_TIMEOUT ?
 				     -ETIMEDOUT : -EIO;
-	unsigned int round = first / ROUND, end, i;
+	unsigned int start = 0, end = 0, i;
 	uint32_t done = ~0U;
 	int p;
 
 	ASSERT_GE(ARRAY_SIZE(batch), num);
-	end = (round + 1) * ROUND < num ? (round + 1) * ROUND : num;
 	fault_batch(self, batch, num, first, tlbi);
+	/* The round holding @first: only it may have run past @first */
+	__expect_batch(_metadata, self, batch, num, first, &start, &end);
+	ASSERT_LT(first, end);
 	logs_clear(_metadata, self);
 	ASSERT_EQ(0, mock_inject_fault(self->mfd, f, kind));
 	ASSERT_EQ(want, inv(self, batch, num, &done))
@@ -1767,7 +1788,7 @@ static void run_fault(struct __test_metadata *_metadata,
 
 	/* Earlier rounds exactly, then some of the failing round only */
 	expect_reset();
-	expect_batch(_metadata, self, batch, round * ROUND);
+	expect_batch(_metadata, self, batch, start);
 	for (p = 0; p < self->nr_psmmus; p++) {
 		uint64_t total = read_log(_metadata, self->mfd, p, &got_log);
 
@@ -1784,7 +1805,7 @@ static void run_fault(struct __test_metadata *_metadata,
 
 			if (got_log.c[i].w[0] == SYNC0)
 				continue;
-			ASSERT_LE(round * ROUND, tag)
+			ASSERT_LE(start, tag)
 				TH_LOG("pSMMU %d entry %u", p, i);
 			ASSERT_GT(end, tag)
 				TH_LOG("pSMMU %d entry %u: command %u of a later round",

@@ -11,8 +11,9 @@
  * pSMMU (TLBI_NSNH_ALL becomes TLBI_NH_ALL of that VMID with word 1 clear)
  * and go to every spanned pSMMU where a device is attached to a stage-1
  * translating nested HWPT of this vIOMMU, and nowhere else. Per pSMMU the
- * guest's order is kept, and every pSMMU that got commands from a round of
- * 128 guest commands gets one CMD_SYNC after them.
+ * guest's order is kept; a round of guest commands ends once a pSMMU has
+ * 128 commands pending, and every pSMMU the round touched then gets one
+ * CMD_SYNC after them.
  *
  * Covered: a routing table of every accepted opcode for several placements
  * of stage-1 and bypass nested HWPTs; the fan-out under attach, replace,
@@ -299,18 +300,29 @@ static int model_cmd(struct _test_data_dispatch *self, const struct vd_cmd *g,
 	return 0;
 }
 
-/* The model for a whole successful call: rounds of VD_ROUND with syncs */
+/*
+ * The model for a whole successful call: a round ends once a pSMMU has
+ * VD_ROUND commands pending, or at the end, and each pSMMU it touched then
+ * gets a CMD_SYNC.
+ */
 static void model_batch(struct _test_data_dispatch *self, struct expect *e,
 			const struct vd_cmd *guest, uint32_t num)
 {
-	uint64_t touched = 0;
+	uint64_t touched = 0, round_start[MAX_PSMMUS];
+	bool full;
 	uint32_t i;
+	int p;
 
+	memcpy(round_start, e->cmds, sizeof(round_start));
 	for (i = 0; i < num; i++) {
 		model_cmd(self, &guest[i], e, &touched);
-		if (i % VD_ROUND == VD_ROUND - 1 || i == num - 1) {
+		full = false;
+		for (p = 0; p < e->nr; p++)
+			full |= e->cmds[p] - round_start[p] == VD_ROUND;
+		if (full || i == num - 1) {
 			expect_syncs(e, touched);
 			touched = 0;
+			memcpy(round_start, e->cmds, sizeof(round_start));
 		}
 	}
 }

@@ -46,7 +46,7 @@
 #define VD_SYNC0		0x2046ULL
 #define VD_SYNC1		0ULL
 
-/* Guest commands the dispatcher reads, translates and syncs at a time */
+/* Commands a pSMMU gathers before the dispatcher ends a round and syncs */
 #define VD_ROUND		128
 /* IOMMU_HWPT_INVALIDATE's entry_num cap (Debian 6.12) */
 #define VD_MAX_ENTRIES		0x80000U	/* 2^19 */
