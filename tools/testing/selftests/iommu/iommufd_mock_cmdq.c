@@ -855,10 +855,15 @@ static void *worker_fn(void *arg)
 	CPU_SET(0, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		w->unexpected++;
-	pthread_barrier_wait(w->start);
-
 	for (r = 0; r < w->rounds; r++) {
 		int rc;
+
+		/*
+		 * Both threads start each round together (they have as many
+		 * rounds), so they take turns on the queue whatever the
+		 * scheduler does; within a round they race.
+		 */
+		pthread_barrier_wait(w->start);
 
 		for (k = 0; k < w->per_round; k++)
 			cmds[k] = seq_cmd((w->id << 20) | (r << 8) | k);
