@@ -16,7 +16,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_viommu_utils.h"
@@ -77,93 +76,11 @@ struct cmd {
 	uint64_t w[2];
 };
 
-static int raw(int mfd, uint32_t psmmu, const struct cmd *cmds, uint32_t num)
-{
-	struct mock_smmu_cmdq_raw arg = {
-		.psmmu = psmmu,
-		.num = num,
-		.uptr = (uintptr_t)cmds,
-	};
-
-	return ioctl_errno(mfd, MOCK_SMMU_CMDQ_RAW, &arg);
-}
-
 static int raw1(int mfd, uint32_t psmmu, uint64_t w0, uint64_t w1)
 {
 	struct cmd c = { { w0, w1 } };
 
-	return raw(mfd, psmmu, &c, 1);
-}
-
-/* Return the number of commands read or -errno */
-static int log_read(int mfd, uint32_t psmmu, uint32_t flags, struct cmd *cmds,
-		    uint32_t num, uint64_t *total)
-{
-	struct mock_smmu_cmdq_log arg = {
-		.psmmu = psmmu,
-		.flags = flags,
-		.num = num,
-		.uptr = (uintptr_t)cmds,
-	};
-	int rc = ioctl_errno(mfd, MOCK_SMMU_CMDQ_LOG, &arg);
-
-	if (rc)
-		return rc;
-	if (total)
-		*total = arg.total;
-	return arg.num;
-}
-
-static int log_clear(int mfd, uint32_t psmmu)
-{
-	int rc = log_read(mfd, psmmu, MOCK_SMMU_CMDQ_LOG_CLEAR, NULL, 0, NULL);
-
-	return rc < 0 ? rc : 0;
-}
-
-static int cache_fill(int mfd, uint32_t psmmu,
-		      const struct mock_smmu_cache_entry *ents, uint32_t num)
-{
-	struct mock_smmu_cache arg = {
-		.psmmu = psmmu,
-		.num = num,
-		.uptr = (uintptr_t)ents,
-	};
-
-	return ioctl_errno(mfd, MOCK_SMMU_CACHE_FILL, &arg);
-}
-
-/* Return the number of entries read or -errno */
-static int cache_read(int mfd, uint32_t psmmu, struct mock_smmu_cache_entry *ents,
-		      uint32_t num, uint64_t *total)
-{
-	struct mock_smmu_cache arg = {
-		.psmmu = psmmu,
-		.num = num,
-		.uptr = (uintptr_t)ents,
-	};
-	int rc = ioctl_errno(mfd, MOCK_SMMU_CACHE_READ, &arg);
-
-	if (rc)
-		return rc;
-	if (total)
-		*total = arg.total;
-	return arg.num;
-}
-
-static int inject(int mfd, uint32_t psmmu, uint32_t kind)
-{
-	struct mock_smmu_fault arg = { .psmmu = psmmu, .kind = kind };
-
-	return ioctl_errno(mfd, MOCK_SMMU_INJECT_FAULT, &arg);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return mock_cmdq_raw(mfd, psmmu, &c, 1);
 }
 
 static struct cmd log_buf[LOG_SIZE];
@@ -175,7 +92,7 @@ static void assert_log(struct __test_metadata *_metadata, int mfd,
 	uint64_t total = ~0ULL;
 	int i;
 
-	ASSERT_EQ(num, log_read(mfd, psmmu, 0, log_buf, LOG_SIZE, &total));
+	ASSERT_EQ(num, mock_cmdq_log_num(mfd, psmmu, 0, log_buf, LOG_SIZE, &total));
 	ASSERT_EQ(num, total);
 	for (i = 0; i < num; i++) {
 		ASSERT_EQ(cmds[i].w[0], log_buf[i].w[0]) TH_LOG("entry %d", i);
@@ -199,16 +116,16 @@ FIXTURE_SETUP(cmdq)
 	self->nr = mock_num_psmmus(self->mfd);
 	ASSERT_LE(1, self->nr);
 	self->p = self->nr - 1;
-	ASSERT_EQ(0, inject(self->mfd, self->p, 0));
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, NULL, 0));
-	ASSERT_EQ(0, log_clear(self->mfd, self->p));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p, 0));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
 	ASSERT_EQ(0, mock_get_counters(self->mfd, self->p, &self->cnt));
 }
 
 FIXTURE_TEARDOWN(cmdq)
 {
-	inject(self->mfd, self->p, 0);
-	cache_fill(self->mfd, self->p, NULL, 0);
+	mock_inject_fault(self->mfd, self->p, 0);
+	mock_cache_fill(self->mfd, self->p, NULL, 0);
 	close(self->mfd);
 }
 
@@ -240,13 +157,13 @@ TEST_F(cmdq, raw_log_counters)
 	};
 	struct cmd expect[4] = { cmds[0], cmds[1], cmds[2], { { SYNC0, SYNC1 } } };
 
-	ASSERT_EQ(0, raw(self->mfd, self->p, cmds, 3));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 3));
 	assert_log(_metadata, self->mfd, self->p, expect, 4);
 	assert_counted(3, 1, 0);
 
 	/* A sync alone */
-	ASSERT_EQ(0, log_clear(self->mfd, self->p));
-	ASSERT_EQ(0, raw(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
 	assert_log(_metadata, self->mfd, self->p, &expect[3], 1);
 	assert_counted(3, 2, 0);
 
@@ -254,10 +171,10 @@ TEST_F(cmdq, raw_log_counters)
 	if (self->nr > 1) {
 		uint64_t total = 0;
 
-		ASSERT_EQ(0, log_clear(self->mfd, 0));
-		ASSERT_EQ(0, raw(self->mfd, self->p, cmds, 1));
-		ASSERT_EQ(0, log_read(self->mfd, 0, 0, log_buf, LOG_SIZE,
-				      &total));
+		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, 0));
+		ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
+		ASSERT_EQ(0, mock_cmdq_log_num(self->mfd, 0, 0, log_buf, LOG_SIZE,
+					       &total));
 		ASSERT_EQ(0, total);
 	}
 }
@@ -269,44 +186,45 @@ TEST_F(cmdq, bad_arguments)
 	struct cmd cmds[RAW_MAX + 1] = {};
 	uint32_t bad = self->nr;
 
-	ASSERT_EQ(-EINVAL, raw(self->mfd, bad, cmds, 1));
-	ASSERT_EQ(-EINVAL, log_read(self->mfd, bad, 0, NULL, 0, NULL));
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, bad, &e, 1));
-	ASSERT_EQ(-EINVAL, cache_read(self->mfd, bad, &e, 1, NULL));
-	ASSERT_EQ(-EINVAL, inject(self->mfd, bad, 0));
+	ASSERT_EQ(-EINVAL, mock_cmdq_raw(self->mfd, bad, cmds, 1));
+	ASSERT_EQ(-EINVAL, mock_cmdq_log_num(self->mfd, bad, 0, NULL, 0, NULL));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, bad, &e, 1));
+	ASSERT_EQ(-EINVAL, mock_cache_read_num(self->mfd, bad, &e, 1, NULL));
+	ASSERT_EQ(-EINVAL, mock_inject_fault(self->mfd, bad, 0));
 
-	ASSERT_EQ(-EINVAL, raw(self->mfd, self->p, cmds, RAW_MAX + 1));
-	ASSERT_EQ(-EFAULT, raw(self->mfd, self->p, (void *)8, 1));
-	ASSERT_EQ(-EINVAL, inject(self->mfd, self->p, 3));
+	ASSERT_EQ(-EINVAL, mock_cmdq_raw(self->mfd, self->p, cmds, RAW_MAX + 1));
+	ASSERT_EQ(-EFAULT, mock_cmdq_raw(self->mfd, self->p, (void *)8, 1));
+	ASSERT_EQ(-EINVAL, mock_inject_fault(self->mfd, self->p, 3));
 	lg.__reserved = 1;
 	ASSERT_EQ(-EINVAL, ioctl_errno(self->mfd, MOCK_SMMU_CMDQ_LOG, &lg));
 	lg.__reserved = 0;
 	lg.flags = 2;
 	ASSERT_EQ(-EOPNOTSUPP, ioctl_errno(self->mfd, MOCK_SMMU_CMDQ_LOG, &lg));
 	/* A log with something to copy out */
-	ASSERT_EQ(0, raw(self->mfd, self->p, NULL, 0));
-	ASSERT_EQ(-EFAULT, log_read(self->mfd, self->p, 0, (void *)8, 1, NULL));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(-EFAULT, mock_cmdq_log_num(self->mfd, self->p, 0, (void *)8,
+					     1, NULL));
 
 	/* Cache entries: kind, unused fields, alignment, SSID width */
 	e.kind = 4;
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, self->p, &e, 1));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, self->p, &e, 1));
 	e = (struct mock_smmu_cache_entry){ .kind = MOCK_SMMU_CACHE_TLB,
 					    .addr = 0x1800 };
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, self->p, &e, 1));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, self->p, &e, 1));
 	e = (struct mock_smmu_cache_entry){ .kind = MOCK_SMMU_CACHE_TLB,
 					    .sid = 1 };
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, self->p, &e, 1));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, self->p, &e, 1));
 	e = (struct mock_smmu_cache_entry){ .kind = MOCK_SMMU_CACHE_CD,
 					    .addr = 0x1000 };
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, self->p, &e, 1));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, self->p, &e, 1));
 	e = (struct mock_smmu_cache_entry){ .kind = MOCK_SMMU_CACHE_ATC,
 					    .ssid = 1 << 20 };
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, self->p, &e, 1));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, self->p, &e, 1));
 	e = (struct mock_smmu_cache_entry){ .kind = MOCK_SMMU_CACHE_ATC,
 					    .vmid = 1 };
-	ASSERT_EQ(-EINVAL, cache_fill(self->mfd, self->p, &e, 1));
-	ASSERT_EQ(-EFAULT, cache_fill(self->mfd, self->p, (void *)8, 1));
-	ASSERT_EQ(0, cache_read(self->mfd, self->p, NULL, 0, NULL));
+	ASSERT_EQ(-EINVAL, mock_cache_fill(self->mfd, self->p, &e, 1));
+	ASSERT_EQ(-EFAULT, mock_cache_fill(self->mfd, self->p, (void *)8, 1));
+	ASSERT_EQ(0, mock_cache_read_num(self->mfd, self->p, NULL, 0, NULL));
 	/* Nothing of that reached the queue but the one sync */
 	assert_counted(0, 1, 0);
 }
@@ -451,17 +369,17 @@ TEST_F(cmdq, model_opcodes)
 		uint64_t total = 0;
 		int i, n = 0;
 
-		ASSERT_EQ(0, cache_fill(self->mfd, self->p, NULL, 0));
-		ASSERT_EQ(0, cache_fill(self->mfd, self->p, fill, NR_FILL));
-		ASSERT_EQ(0, log_clear(self->mfd, self->p));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, NULL, 0));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, fill, NR_FILL));
+		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
 		ASSERT_EQ(0, raw1(self->mfd, self->p, mc->w0, mc->w1))
 			TH_LOG("%s", mc->name);
 		assert_log(_metadata, self->mfd, self->p, expect, 2);
 
 		memset(out, 0xff, sizeof(out));
 		ASSERT_EQ(NR_FILL - __builtin_popcount(mc->gone),
-			  cache_read(self->mfd, self->p, out, NR_FILL + 1,
-				     &total)) TH_LOG("%s", mc->name);
+			  mock_cache_read_num(self->mfd, self->p, out, NR_FILL + 1,
+					      &total)) TH_LOG("%s", mc->name);
 		ASSERT_EQ(NR_FILL - __builtin_popcount(mc->gone), total);
 		for (i = 0; i < NR_FILL; i++) {
 			if (mc->gone & B(i))
@@ -484,47 +402,47 @@ TEST_F(cmdq, model_fill_read)
 	/* Filled in any order, read in key order; duplicates are one entry */
 	for (i = 0; i < NR_FILL; i++)
 		rev[i] = fill[NR_FILL - 1 - i];
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, rev, NR_FILL));
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, fill, NR_FILL));
-	ASSERT_EQ(NR_FILL, cache_read(self->mfd, self->p, out, NR_FILL,
-				      &total));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, rev, NR_FILL));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, fill, NR_FILL));
+	ASSERT_EQ(NR_FILL, mock_cache_read_num(self->mfd, self->p, out, NR_FILL,
+					       &total));
 	ASSERT_EQ(NR_FILL, total);
 	ASSERT_EQ(0, memcmp(fill, out, sizeof(out)));
 
 	/* Less room: the first entries, and the total */
 	memset(out, 0, sizeof(out));
-	ASSERT_EQ(3, cache_read(self->mfd, self->p, out, 3, &total));
+	ASSERT_EQ(3, mock_cache_read_num(self->mfd, self->p, out, 3, &total));
 	ASSERT_EQ(NR_FILL, total);
 	ASSERT_EQ(0, memcmp(fill, out, 3 * sizeof(out[0])));
 
 	/* Each kind holds CACHE_KIND_MAX; a FILL beyond is undone whole */
 	for (i = 0; i <= CACHE_KIND_MAX; i++)
 		many[i] = (struct mock_smmu_cache_entry)TLB(9, 0, 0x1000ULL * i);
-	ASSERT_EQ(-ENOSPC, cache_fill(self->mfd, self->p, many,
-				      CACHE_KIND_MAX + 1));
-	ASSERT_EQ(NR_FILL, cache_read(self->mfd, self->p, out, NR_FILL,
-				      &total));
+	ASSERT_EQ(-ENOSPC, mock_cache_fill(self->mfd, self->p, many,
+					   CACHE_KIND_MAX + 1));
+	ASSERT_EQ(NR_FILL, mock_cache_read_num(self->mfd, self->p, out, NR_FILL,
+					       &total));
 	ASSERT_EQ(NR_FILL, total);
 	ASSERT_EQ(0, memcmp(fill, out, sizeof(out)));
 	/* fill[] has 7 TLB entries: room for CACHE_KIND_MAX - 7 more */
-	ASSERT_EQ(-ENOSPC, cache_fill(self->mfd, self->p, many,
-				      CACHE_KIND_MAX - 6));
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, many, CACHE_KIND_MAX - 7));
-	ASSERT_EQ(0, cache_read(self->mfd, self->p, NULL, 0, &total));
+	ASSERT_EQ(-ENOSPC, mock_cache_fill(self->mfd, self->p, many,
+					   CACHE_KIND_MAX - 6));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, many, CACHE_KIND_MAX - 7));
+	ASSERT_EQ(0, mock_cache_read_num(self->mfd, self->p, NULL, 0, &total));
 	ASSERT_EQ(NR_FILL + CACHE_KIND_MAX - 7, total);
 	/* Other kinds still have room; present entries need none */
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, fill, NR_FILL));
-	ASSERT_EQ(-ENOSPC, cache_fill(self->mfd, self->p,
-				      &many[CACHE_KIND_MAX - 7], 1));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, fill, NR_FILL));
+	ASSERT_EQ(-ENOSPC, mock_cache_fill(self->mfd, self->p,
+					   &many[CACHE_KIND_MAX - 7], 1));
 	/* One TLBI empties them all: the model is not just a list */
 	ASSERT_EQ(0, raw1(self->mfd, self->p, OP_TLBI_NH_ALL | F0_VMID(9), 0));
-	ASSERT_EQ(NR_FILL, cache_read(self->mfd, self->p, out, NR_FILL,
-				      &total));
+	ASSERT_EQ(NR_FILL, mock_cache_read_num(self->mfd, self->p, out, NR_FILL,
+					       &total));
 	ASSERT_EQ(NR_FILL, total);
 
 	/* num 0 empties */
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, NULL, 0));
-	ASSERT_EQ(0, cache_read(self->mfd, self->p, out, NR_FILL, &total));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_cache_read_num(self->mfd, self->p, out, NR_FILL, &total));
 	ASSERT_EQ(0, total);
 }
 
@@ -567,7 +485,7 @@ TEST_F(cmdq, cerror_ill_res0)
 	for (f = 0; f < NR_FIELDS; f++) {
 		int n = 0, e = 0, bad = 0, b, w;
 
-		ASSERT_EQ(0, log_clear(self->mfd, self->p));
+		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
 		for (w = 0; w < 2; w++) {
 			uint64_t okw = w ? fields[f].ok1 : fields[f].ok0 | 0xff;
 
@@ -586,7 +504,7 @@ TEST_F(cmdq, cerror_ill_res0)
 		}
 		expect[e].w[0] = SYNC0;
 		expect[e++].w[1] = SYNC1;
-		ASSERT_EQ(-EIO, raw(self->mfd, self->p, cmds, n))
+		ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, cmds, n))
 			TH_LOG("opcode 0x%x", fields[f].op);
 		assert_log(_metadata, self->mfd, self->p, expect, e);
 		ill += bad;
@@ -608,7 +526,7 @@ TEST_F(cmdq, cerror_ill_res0)
 		}
 		cmds[n].w[0] = fields[f].op;
 		cmds[n++].w[1] = 0;
-		ASSERT_EQ(0, raw(self->mfd, self->p, cmds, n))
+		ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, n))
 			TH_LOG("opcode 0x%x", fields[f].op);
 		syncs++;
 		if (fields[f].op == OP_CMD_SYNC)
@@ -628,9 +546,9 @@ TEST_F(cmdq, cerror_ill_ssec)
 	for (f = 0; f < NR_FIELDS; f++) {
 		c[f].w[0] = fields[f].op | F0_SSEC;
 		c[f].w[1] = 0;
-		ASSERT_EQ(-EIO, raw(self->mfd, self->p, &c[f], 1));
+		ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, &c[f], 1));
 	}
-	ASSERT_EQ(-EIO, raw(self->mfd, self->p, c, NR_FIELDS));
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, c, NR_FIELDS));
 	assert_counted(0, NR_FIELDS + 1, 2 * NR_FIELDS);
 }
 
@@ -651,13 +569,13 @@ TEST_F(cmdq, cerror_ill_opcodes)
 		cmds[n++].w[1] = 0;
 	}
 	ASSERT_EQ(256 - NR_FIELDS, n);
-	ASSERT_EQ(-EIO, raw(self->mfd, self->p, cmds, n));
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, cmds, n));
 	assert_log(_metadata, self->mfd, self->p, expect, 1);
 	assert_counted(0, 1, n);
 
 	/* One at a time, the queue recovering from each */
 	for (op = 0; op < n; op += 17)
-		ASSERT_EQ(-EIO, raw(self->mfd, self->p, &cmds[op], 1))
+		ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, &cmds[op], 1))
 			TH_LOG("opcode 0x%llx", (unsigned long long)cmds[op].w[0]);
 
 	/* CS 0b11 is reserved; 0 (none), 1 (IRQ), 2 (SEV) are fine */
@@ -687,17 +605,17 @@ TEST_F(cmdq, cerror_ill_recovery)
 	struct mock_smmu_cache_entry e[2] = { TLB(5, 0, 0), TLB(6, 0, 0) };
 	struct mock_smmu_cache_entry out[2];
 
-	ASSERT_EQ(0, cache_fill(self->mfd, self->p, e, 2));
-	ASSERT_EQ(-EIO, raw(self->mfd, self->p, cmds, 6));
+	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, e, 2));
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, cmds, 6));
 	assert_log(_metadata, self->mfd, self->p, expect, 4);
 	assert_counted(3, 1, 3);
 	/* The command after the failed ones did execute */
-	ASSERT_EQ(1, cache_read(self->mfd, self->p, out, 2, NULL));
+	ASSERT_EQ(1, mock_cache_read_num(self->mfd, self->p, out, 2, NULL));
 	ASSERT_EQ(6, out[0].vmid);
 
 	/* And the queue goes on */
-	ASSERT_EQ(0, log_clear(self->mfd, self->p));
-	ASSERT_EQ(0, raw(self->mfd, self->p, cmds, 1));
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
 	expect[1] = expect[3];
 	assert_log(_metadata, self->mfd, self->p, expect, 2);
 	assert_counted(4, 2, 3);
@@ -712,10 +630,10 @@ TEST_F(cmdq, fault_sync_timeout)
 	struct cmd expect[3] = { cmds[0], cmds[1], { { SYNC0, SYNC1 } } };
 	double t;
 
-	ASSERT_EQ(0, inject(self->mfd, self->p,
-			    MOCK_SMMU_FAULT_SYNC_TIMEOUT));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p,
+				       MOCK_SMMU_FAULT_SYNC_TIMEOUT));
 	t = now_s();
-	ASSERT_EQ(-ETIMEDOUT, raw(self->mfd, self->p, cmds, 1));
+	ASSERT_EQ(-ETIMEDOUT, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
 	t = now_s() - t;
 	/* sync_timeout_ms, 1000 by default */
 	ASSERT_LE(0.9, t);
@@ -724,19 +642,19 @@ TEST_F(cmdq, fault_sync_timeout)
 	assert_counted(1, 0, 0);
 
 	/* The queue went on past the stuck sync: the next one works */
-	ASSERT_EQ(0, log_clear(self->mfd, self->p));
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
 	t = now_s();
-	ASSERT_EQ(0, raw(self->mfd, self->p, &cmds[1], 1));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, &cmds[1], 1));
 	ASSERT_GT(0.9, now_s() - t);
 	assert_log(_metadata, self->mfd, self->p, &expect[1], 2);
 	assert_counted(2, 1, 0);
 
 	/* A fault applies once; cancelled, it does not apply */
-	ASSERT_EQ(0, inject(self->mfd, self->p,
-			    MOCK_SMMU_FAULT_SYNC_TIMEOUT));
-	ASSERT_EQ(0, inject(self->mfd, self->p, 0));
-	ASSERT_EQ(0, raw(self->mfd, self->p, NULL, 0));
-	ASSERT_EQ(0, raw(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p,
+				       MOCK_SMMU_FAULT_SYNC_TIMEOUT));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p, 0));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
 	assert_counted(2, 3, 0);
 }
 
@@ -749,32 +667,32 @@ TEST_F(cmdq, fault_cmd_error)
 	struct cmd expect[2] = { cmds[1], { { SYNC0, SYNC1 } } };
 
 	/* The next command fails: not executed, not a CERROR_ILL */
-	ASSERT_EQ(0, inject(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
-	ASSERT_EQ(-EIO, raw(self->mfd, self->p, cmds, 2));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, cmds, 2));
 	assert_log(_metadata, self->mfd, self->p, expect, 2);
 	assert_counted(1, 1, 0);
 
 	/* Recovered */
-	ASSERT_EQ(0, log_clear(self->mfd, self->p));
-	ASSERT_EQ(0, raw(self->mfd, self->p, &cmds[1], 1));
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, &cmds[1], 1));
 	assert_log(_metadata, self->mfd, self->p, expect, 2);
 	assert_counted(2, 2, 0);
 
 	/* The next command can be the sync itself */
-	ASSERT_EQ(0, log_clear(self->mfd, self->p));
-	ASSERT_EQ(0, inject(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
-	ASSERT_EQ(-EIO, raw(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
 	assert_log(_metadata, self->mfd, self->p, NULL, 0);
-	ASSERT_EQ(0, raw(self->mfd, self->p, NULL, 0));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
 	assert_log(_metadata, self->mfd, self->p, &expect[1], 1);
 	assert_counted(2, 3, 0);
 
 	/* The last fault injected is the one pending */
-	ASSERT_EQ(0, inject(self->mfd, self->p,
-			    MOCK_SMMU_FAULT_SYNC_TIMEOUT));
-	ASSERT_EQ(0, inject(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
-	ASSERT_EQ(-EIO, raw(self->mfd, self->p, cmds, 1));
-	ASSERT_EQ(0, raw(self->mfd, self->p, cmds, 1));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p,
+				       MOCK_SMMU_FAULT_SYNC_TIMEOUT));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
 }
 
 /* Command number i: a unique NH_ASID (VMID:ASID = i) */
@@ -802,12 +720,12 @@ TEST_F(cmdq, log_wrap)
 			cmds[k] = seq_cmd(i++);
 			all[n++] = cmds[k++];
 		}
-		ASSERT_EQ(0, raw(self->mfd, self->p, cmds, k));
+		ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, k));
 		all[n].w[0] = SYNC0;
 		all[n++].w[1] = SYNC1;
 	}
-	ASSERT_EQ(LOG_SIZE, log_read(self->mfd, self->p, 0, log_buf, LOG_SIZE,
-				     &total));
+	ASSERT_EQ(LOG_SIZE, mock_cmdq_log_num(self->mfd, self->p, 0, log_buf,
+					      LOG_SIZE, &total));
 	ASSERT_EQ(n, total);
 	/* The most recent LOG_SIZE, oldest first */
 	for (j = 0; j < LOG_SIZE; j++)
@@ -815,13 +733,13 @@ TEST_F(cmdq, log_wrap)
 				    sizeof(log_buf[j]))) TH_LOG("entry %d", j);
 
 	/* Less room: the most recent ones; CLEAR empties after reading */
-	got = log_read(self->mfd, self->p, MOCK_SMMU_CMDQ_LOG_CLEAR, log_buf,
-		       10, &total);
+	got = mock_cmdq_log_num(self->mfd, self->p, MOCK_SMMU_CMDQ_LOG_CLEAR,
+				log_buf, 10, &total);
 	ASSERT_EQ(10, got);
 	ASSERT_EQ(n, total);
 	ASSERT_EQ(0, memcmp(&all[n - 10], log_buf, 10 * sizeof(log_buf[0])));
-	ASSERT_EQ(0, log_read(self->mfd, self->p, 0, log_buf, LOG_SIZE,
-			      &total));
+	ASSERT_EQ(0, mock_cmdq_log_num(self->mfd, self->p, 0, log_buf, LOG_SIZE,
+				       &total));
 	ASSERT_EQ(0, total);
 	assert_counted(total_cmds, n - total_cmds, 0);
 }
@@ -869,7 +787,7 @@ static void *worker_fn(void *arg)
 			cmds[k] = seq_cmd((w->id << 20) | (r << 8) | k);
 		if (w->bad)
 			cmds[w->per_round - 1].w[1] = 1;	/* RES0 */
-		rc = raw(w->mfd, w->psmmu, cmds, w->per_round);
+		rc = mock_cmdq_raw(w->mfd, w->psmmu, cmds, w->per_round);
 		if (rc)
 			w->fails++;
 		if (rc != (w->bad ? -EIO : 0))
@@ -917,7 +835,7 @@ static void run_threads(struct __test_metadata *_metadata, int mfd,
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, w[i].unexpected) TH_LOG("thread %d", i);
 
-	n = log_read(mfd, p, 0, log_buf, LOG_SIZE, &total);
+	n = mock_cmdq_log_num(mfd, p, 0, log_buf, LOG_SIZE, &total);
 	ASSERT_EQ(n, total);
 	ASSERT_EQ(w[0].rounds * (w[0].per_round - w[0].bad + 1) +
 		  w[1].rounds * (w[1].per_round - w[1].bad + 1), n);
@@ -975,24 +893,24 @@ TEST_F(cmdq, psmmus_apart)
 	if (self->nr < 2)
 		SKIP(return, "needs 2 pSMMUs");
 	for (i = 0; i < self->nr; i++) {
-		ASSERT_EQ(0, cache_fill(self->mfd, i, NULL, 0));
-		ASSERT_EQ(0, cache_fill(self->mfd, i, &e, 1));
-		ASSERT_EQ(0, log_clear(self->mfd, i));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, i, NULL, 0));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, i, &e, 1));
+		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, i));
 	}
 	ASSERT_EQ(0, raw1(self->mfd, 0, OP_TLBI_NSNH_ALL, 0));
-	ASSERT_EQ(0, cache_read(self->mfd, 0, &out, 1, &total));
+	ASSERT_EQ(0, mock_cache_read_num(self->mfd, 0, &out, 1, &total));
 	ASSERT_EQ(0, total);
 	for (i = 1; i < self->nr; i++) {
-		ASSERT_EQ(1, cache_read(self->mfd, i, &out, 1, NULL));
-		ASSERT_EQ(0, log_read(self->mfd, i, 0, log_buf, 1, &total));
+		ASSERT_EQ(1, mock_cache_read_num(self->mfd, i, &out, 1, NULL));
+		ASSERT_EQ(0, mock_cmdq_log_num(self->mfd, i, 0, log_buf, 1, &total));
 		ASSERT_EQ(0, total);
-		ASSERT_EQ(0, cache_fill(self->mfd, i, NULL, 0));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, i, NULL, 0));
 	}
 	/* A stuck queue does not stop another */
-	ASSERT_EQ(0, inject(self->mfd, 0, MOCK_SMMU_FAULT_SYNC_TIMEOUT));
-	ASSERT_EQ(0, raw(self->mfd, 1, NULL, 0));
-	ASSERT_EQ(-ETIMEDOUT, raw(self->mfd, 0, NULL, 0));
-	ASSERT_EQ(0, raw(self->mfd, 0, NULL, 0));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, 0, MOCK_SMMU_FAULT_SYNC_TIMEOUT));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, 1, NULL, 0));
+	ASSERT_EQ(-ETIMEDOUT, mock_cmdq_raw(self->mfd, 0, NULL, 0));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, 0, NULL, 0));
 }
 
 /* Throughput of the queue, for the record */
@@ -1007,7 +925,7 @@ TEST_F(cmdq, throughput)
 		cmds[k] = seq_cmd(k);
 	t = now_s();
 	for (i = 0; i < total_cmds / 250; i++)
-		ASSERT_EQ(0, raw(self->mfd, self->p, cmds, 250));
+		ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 250));
 	t = now_s() - t;
 	ksft_print_msg("%d commands in %d CMDQ_RAW calls: %.3f s, %.1f us per command\n",
 		       total_cmds, total_cmds / 250, t, t * 1e6 / total_cmds);

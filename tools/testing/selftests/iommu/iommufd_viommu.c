@@ -14,7 +14,6 @@
  */
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_viommu_utils.h"
@@ -74,16 +73,9 @@ FIXTURE_SETUP(viommu)
 	uint32_t out;
 	int i;
 
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->mfd = mock_open();
-	ASSERT_LE(0, self->mfd);
-	self->nr_psmmus = mock_num_psmmus(self->mfd);
-	ASSERT_LE(1, self->nr_psmmus);
-	ASSERT_GE(MAX_PSMMUS, self->nr_psmmus);
-	if (self->nr_psmmus < variant->psmmus)
-		SKIP(return, "needs %d pSMMUs, the module has %d",
-		     variant->psmmus, self->nr_psmmus);
+	if (!viommu_fixture_open(_metadata, &self->fd, &self->mfd,
+				 &self->nr_psmmus, MAX_PSMMUS, variant->psmmus))
+		return;
 	self->n = variant->psmmus;
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -159,14 +151,6 @@ static void assert_viommu_counters_equal(struct __test_metadata *_metadata,
 		ASSERT_EQ(a[i].nested_attached, b[i].nested_attached)
 			TH_LOG("pSMMU %d", i);
 	}
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ---- IOMMU_VIOMMU_ALLOC ------------------------------------------------ */

@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
 
@@ -21,6 +23,15 @@
 static inline int ioctl_errno(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* CLOCK_MONOTONIC in seconds */
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static inline int iommufd_open(void)
@@ -315,7 +326,7 @@ static inline int hwpt_invalidate_raw(int fd, uint32_t id, uint32_t data_type,
 
 /* A batch of @num guest SMMUv3 commands (two words each) on a vIOMMU */
 static inline int viommu_invalidate_smmu(int fd, uint32_t viommu_id,
-					 const uint64_t *cmds, uint32_t num,
+					 const void *cmds, uint32_t num,
 					 uint32_t *done)
 {
 	return hwpt_invalidate_raw(fd, viommu_id,
@@ -469,7 +480,7 @@ static inline void smmu_cmd_nh_va(uint64_t *cmd, uint16_t vmid, int asid,
  * since the log was last cleared. @clear empties the log afterwards.
  */
 static inline int mock_cmdq_log(int mfd, uint32_t psmmu, int clear,
-				uint64_t *cmds, uint32_t max, uint32_t *num,
+				void *cmds, uint32_t max, uint32_t *num,
 				uint64_t *total)
 {
 	struct mock_smmu_cmdq_log cmd = {
@@ -485,6 +496,16 @@ static inline int mock_cmdq_log(int mfd, uint32_t psmmu, int clear,
 	if (!rc && total)
 		*total = cmd.total;
 	return rc;
+}
+
+/* mock_cmdq_log() returning how many commands it read, or -errno */
+static inline int mock_cmdq_log_num(int mfd, uint32_t psmmu, int clear,
+				    void *cmds, uint32_t max, uint64_t *total)
+{
+	uint32_t num;
+	int rc = mock_cmdq_log(mfd, psmmu, clear, cmds, max, &num, total);
+
+	return rc ? rc : (int)num;
 }
 
 static inline int mock_cmdq_log_clear(int mfd, uint32_t psmmu)
@@ -524,6 +545,17 @@ static inline int mock_cache_read(int mfd, uint32_t psmmu,
 	return rc;
 }
 
+/* mock_cache_read() returning how many entries it read, or -errno */
+static inline int mock_cache_read_num(int mfd, uint32_t psmmu,
+				      struct mock_smmu_cache_entry *ents,
+				      uint32_t max, uint64_t *total)
+{
+	uint32_t num;
+	int rc = mock_cache_read(mfd, psmmu, ents, max, &num, total);
+
+	return rc ? rc : (int)num;
+}
+
 static inline int mock_inject_fault(int mfd, uint32_t psmmu, uint32_t kind)
 {
 	struct mock_smmu_fault cmd = { .psmmu = psmmu, .kind = kind };
@@ -531,8 +563,9 @@ static inline int mock_inject_fault(int mfd, uint32_t psmmu, uint32_t kind)
 	return ioctl_errno(mfd, MOCK_SMMU_INJECT_FAULT, &cmd);
 }
 
-static inline int mock_cmdq_raw(int mfd, uint32_t psmmu,
-				const uint64_t *cmds, uint32_t num)
+/* @num commands of two words each on a pSMMU's queue, and a CMD_SYNC */
+static inline int mock_cmdq_raw(int mfd, uint32_t psmmu, const void *cmds,
+				uint32_t num)
 {
 	struct mock_smmu_cmdq_raw cmd = {
 		.psmmu = psmmu,
@@ -542,5 +575,29 @@ static inline int mock_cmdq_raw(int mfd, uint32_t psmmu,
 
 	return ioctl_errno(mfd, MOCK_SMMU_CMDQ_RAW, &cmd);
 }
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * The start of the set-up of a fixture using @want pSMMUs: iommufd opened
+ * into *@fd, the mock SMMU into *@mfd and its pSMMUs (1 to @max) counted
+ * into *@nr. Return false, the test skipped, if there are fewer than @want.
+ */
+static inline bool viommu_fixture_open(struct __test_metadata *_metadata,
+				       int *fd, int *mfd, int *nr, int max,
+				       int want)
+{
+	*fd = iommufd_open();
+	ASSERT_LE(0, *fd);
+	*mfd = mock_open();
+	ASSERT_LE(0, *mfd);
+	*nr = mock_num_psmmus(*mfd);
+	ASSERT_LE(1, *nr);
+	ASSERT_GE(max, *nr);
+	if (*nr < want)
+		SKIP(return false, "needs %d pSMMUs, the module has %d",
+		     want, *nr);
+	return true;
+}
+#endif
 
 #endif /* __IOMMUFD_VIOMMU_UTILS_H */

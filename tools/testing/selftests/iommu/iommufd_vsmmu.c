@@ -150,16 +150,9 @@ FIXTURE_SETUP(vsmmu)
 {
 	int i;
 
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->mfd = mock_open();
-	ASSERT_LE(0, self->mfd);
-	self->nr_psmmus = mock_num_psmmus(self->mfd);
-	ASSERT_LE(1, self->nr_psmmus);
-	ASSERT_GE(MAX_PSMMUS, self->nr_psmmus);
-	if (self->nr_psmmus < variant->psmmus)
-		SKIP(return, "needs %d pSMMUs, the module has %d",
-		     variant->psmmus, self->nr_psmmus);
+	if (!viommu_fixture_open(_metadata, &self->fd, &self->mfd,
+				 &self->nr_psmmus, MAX_PSMMUS, variant->psmmus))
+		return;
 	self->n = variant->psmmus;
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));

@@ -108,16 +108,9 @@ FIXTURE_SETUP(bench)
 	uint32_t dev, dev_id;
 	int p, j;
 
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->mfd = mock_open();
-	ASSERT_LE(0, self->mfd);
-	self->nr = mock_num_psmmus(self->mfd);
-	ASSERT_LE(1, self->nr);
-	ASSERT_GE(MAX_PSMMUS, self->nr);
-	if (self->nr < variant->psmmus)
-		SKIP(return, "needs %d pSMMUs, the module has %d",
-		     variant->psmmus, self->nr);
+	if (!viommu_fixture_open(_metadata, &self->fd, &self->mfd,
+				 &self->nr, MAX_PSMMUS, variant->psmmus))
+		return;
 	self->n = variant->psmmus;
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -183,25 +176,25 @@ static uint32_t make_batch(struct _test_data_bench *self, struct vd_cmd *guest,
 		case 0:
 		case 1:
 		case 2:
-			guest[i] = vd_cmd(VD_OP_CFGI_CD | VD_SID(vsid) |
+			guest[i] = vd_cmd(SMMU_OP_CFGI_CD | VD_SID(vsid) |
 					  VD_SSID(rnd()), VD_LEAF);
 			break;
 		case 3:
-			guest[i] = vd_cmd(VD_OP_CFGI_CD_ALL | VD_SID(vsid), 0);
+			guest[i] = vd_cmd(SMMU_OP_CFGI_CD_ALL | VD_SID(vsid), 0);
 			break;
 		case 4:
 		case 5:
-			guest[i] = vd_cmd(VD_OP_ATC_INV | VD_SID(vsid), page);
+			guest[i] = vd_cmd(SMMU_OP_ATC_INV | VD_SID(vsid), page);
 			break;
 		case 6:
-			guest[i] = vd_cmd(VD_OP_TLBI_NH_VA | VD_ASID(rnd()),
+			guest[i] = vd_cmd(SMMU_OP_TLBI_NH_VA | VD_ASID(rnd()),
 					  page | VD_LEAF);
 			tlbis++;
 			break;
 		default:
-			guest[i] = vd_cmd(rnd() % 4 ? VD_OP_TLBI_NH_ASID |
+			guest[i] = vd_cmd(rnd() % 4 ? SMMU_OP_TLBI_NH_ASID |
 					  VD_ASID(rnd()) :
-					  VD_OP_TLBI_NSNH_ALL, 0);
+					  SMMU_OP_TLBI_NSNH_ALL, 0);
 			tlbis++;
 			break;
 		}
@@ -218,7 +211,7 @@ static uint64_t vmm_targets(struct _test_data_bench *self, const struct vd_cmd *
 {
 	uint32_t slot;
 
-	if (!vd_op_sid_scoped(vd_op(c)))
+	if (!smmu_op_sid_scoped(vd_op(c)))
 		return self->s1_mask;
 	slot = vd_sid(c) - GVSID_BASE;
 	if (slot >= GVSID_SLOTS || self->vsid_psmmu[slot] < 0)
@@ -235,10 +228,10 @@ static double run_way(struct _test_data_bench *self, int way,
 	double t;
 	int p, rc;
 
-	t = vd_now();
+	t = now_s();
 	switch (way) {
 	case WAY_KERNEL:
-		rc = vd_invalidate(self->fd, self->vspan, guest, num, &done);
+		rc = viommu_invalidate_smmu(self->fd, self->vspan, guest, num, &done);
 		if (rc || done != num)
 			return rc ? rc : -EIO;
 		self->calls[way]++;
@@ -255,9 +248,9 @@ static double run_way(struct _test_data_bench *self, int way,
 		for (p = 0; p < self->n; p++) {
 			if (!self->split_num[p])
 				continue;
-			rc = vd_invalidate(self->fd, self->vp[p],
-					   self->split[p], self->split_num[p],
-					   &done);
+			rc = viommu_invalidate_smmu(self->fd, self->vp[p],
+						    self->split[p],
+						    self->split_num[p], &done);
 			if (rc || done != self->split_num[p])
 				return rc ? rc : -EIO;
 			self->calls[way]++;
@@ -269,8 +262,8 @@ static double run_way(struct _test_data_bench *self, int way,
 			for (p = 0; p < self->n; p++) {
 				if (!(mask & (1ULL << p)))
 					continue;
-				rc = vd_invalidate(self->fd, self->vp[p],
-						   &guest[i], 1, &done);
+				rc = viommu_invalidate_smmu(self->fd, self->vp[p],
+							    &guest[i], 1, &done);
 				if (rc || done != 1)
 					return rc ? rc : -EIO;
 				self->calls[way]++;
@@ -278,7 +271,7 @@ static double run_way(struct _test_data_bench *self, int way,
 		}
 		break;
 	}
-	return vd_now() - t;
+	return now_s() - t;
 }
 
 static int cmp_double(const void *a, const void *b)

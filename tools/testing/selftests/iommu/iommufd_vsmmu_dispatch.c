@@ -131,8 +131,8 @@ static void assert_expect(struct __test_metadata *_metadata, int mfd,
 	int p, i, n;
 
 	for (p = 0; p < e->nr; p++) {
-		n = vd_log_read(mfd, p, MOCK_SMMU_CMDQ_LOG_CLEAR, log_buf,
-				LOG_SIZE, &total);
+		n = mock_cmdq_log_num(mfd, p, MOCK_SMMU_CMDQ_LOG_CLEAR, log_buf,
+				      LOG_SIZE, &total);
 		ASSERT_LE(0, n);
 		ASSERT_EQ(e->num[p], total) TH_LOG("pSMMU %d", p);
 		ASSERT_EQ(total < LOG_SIZE ? total : LOG_SIZE, n);
@@ -158,7 +158,7 @@ static void clear_logs(struct __test_metadata *_metadata, int mfd, int nr)
 	int p;
 
 	for (p = 0; p < nr; p++)
-		ASSERT_EQ(0, vd_log_clear(mfd, p));
+		ASSERT_EQ(0, mock_cmdq_log_clear(mfd, p));
 }
 
 static void read_counters(struct __test_metadata *_metadata, int mfd, int nr,
@@ -279,7 +279,7 @@ static int model_cmd(struct _test_data_dispatch *self, const struct vd_cmd *g,
 {
 	int p, j;
 
-	if (vd_op_sid_scoped(vd_op(g))) {
+	if (smmu_op_sid_scoped(vd_op(g))) {
 		for (p = 0; p < self->n; p++) {
 			for (j = 0; j < DEVS; j++) {
 				if (!self->vdev[p][j] || VSID(p, j) != vd_sid(g))
@@ -331,16 +331,9 @@ FIXTURE_SETUP(dispatch)
 {
 	int p, j, vmid;
 
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->mfd = mock_open();
-	ASSERT_LE(0, self->mfd);
-	self->nr = mock_num_psmmus(self->mfd);
-	ASSERT_LE(1, self->nr);
-	ASSERT_GE(MAX_PSMMUS, self->nr);
-	if (self->nr < variant->psmmus)
-		SKIP(return, "needs %d pSMMUs, the module has %d",
-		     variant->psmmus, self->nr);
+	if (!viommu_fixture_open(_metadata, &self->fd, &self->mfd,
+				 &self->nr, MAX_PSMMUS, variant->psmmus))
+		return;
 	self->n = variant->psmmus;
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas_id));
@@ -385,8 +378,8 @@ FIXTURE_SETUP(dispatch)
 		attach(_metadata, self, p, 0, AT_S2);
 	}
 	for (p = 0; p < self->nr; p++) {
-		ASSERT_EQ(0, vd_log_clear(self->mfd, p));
-		ASSERT_EQ(0, vd_cache_fill(self->mfd, p, NULL, 0));
+		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, p));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, p, NULL, 0));
 	}
 }
 
@@ -404,12 +397,12 @@ static const struct {
 	uint64_t w0;
 	uint64_t w1;
 } route_dev[] = {
-	{ "CFGI_CD", VD_OP_CFGI_CD | VD_SSID(0x123), VD_LEAF },
-	{ "CFGI_CD SSID 0", VD_OP_CFGI_CD, 0 },
-	{ "CFGI_CD_ALL", VD_OP_CFGI_CD_ALL, 0 },
-	{ "ATC_INV SSV", VD_OP_ATC_INV | VD_SSV | VD_SSID(0xfffff),
+	{ "CFGI_CD", SMMU_OP_CFGI_CD | VD_SSID(0x123), VD_LEAF },
+	{ "CFGI_CD SSID 0", SMMU_OP_CFGI_CD, 0 },
+	{ "CFGI_CD_ALL", SMMU_OP_CFGI_CD_ALL, 0 },
+	{ "ATC_INV SSV", SMMU_OP_ATC_INV | VD_SSV | VD_SSID(0xfffff),
 	  0x10000 | VD_ATC_SIZE(4) },
-	{ "ATC_INV GLOBAL", VD_OP_ATC_INV | VD_GLOBAL, VD_ATC_SIZE(52) },
+	{ "ATC_INV GLOBAL", SMMU_OP_ATC_INV | VD_GLOBAL, VD_ATC_SIZE(52) },
 };
 
 /*
@@ -421,24 +414,24 @@ static const struct {
 	uint64_t g0, g1;
 	uint64_t e0, e1;
 } route_tlbi[] = {
-	{ "TLBI_NH_ALL", VD_OP_TLBI_NH_ALL | VD_VMID(0x77), 0,
-	  VD_OP_TLBI_NH_ALL, 0 },
-	{ "TLBI_NH_ASID", VD_OP_TLBI_NH_ASID | VD_VMID(1) | VD_ASID(0xbeef), 0,
-	  VD_OP_TLBI_NH_ASID | VD_ASID(0xbeef), 0 },
-	{ "TLBI_NH_VA", VD_OP_TLBI_NH_VA | VD_ASID(0x42),
+	{ "TLBI_NH_ALL", SMMU_OP_TLBI_NH_ALL | VD_VMID(0x77), 0,
+	  SMMU_OP_TLBI_NH_ALL, 0 },
+	{ "TLBI_NH_ASID", SMMU_OP_TLBI_NH_ASID | VD_VMID(1) | VD_ASID(0xbeef), 0,
+	  SMMU_OP_TLBI_NH_ASID | VD_ASID(0xbeef), 0 },
+	{ "TLBI_NH_VA", SMMU_OP_TLBI_NH_VA | VD_ASID(0x42),
 	  0x12345000 | VD_LEAF,
-	  VD_OP_TLBI_NH_VA | VD_ASID(0x42), 0x12345000 | VD_LEAF },
+	  SMMU_OP_TLBI_NH_VA | VD_ASID(0x42), 0x12345000 | VD_LEAF },
 	{ "TLBI_NH_VA range",
-	  VD_OP_TLBI_NH_VA | VD_VMID(0xffff) | VD_ASID(7) | VD_NUM(3) |
+	  SMMU_OP_TLBI_NH_VA | VD_VMID(0xffff) | VD_ASID(7) | VD_NUM(3) |
 	  VD_SCALE(2), 0x40000000 | VD_TG(1) | VD_TTL(3),
-	  VD_OP_TLBI_NH_VA | VD_ASID(7) | VD_NUM(3) | VD_SCALE(2),
+	  SMMU_OP_TLBI_NH_VA | VD_ASID(7) | VD_NUM(3) | VD_SCALE(2),
 	  0x40000000 | VD_TG(1) | VD_TTL(3) },
-	{ "TLBI_NH_VAA range", VD_OP_TLBI_NH_VAA | VD_VMID(5) | VD_NUM(1),
+	{ "TLBI_NH_VAA range", SMMU_OP_TLBI_NH_VAA | VD_VMID(5) | VD_NUM(1),
 	  0xfff000000ULL | VD_TG(3) | VD_TTL(1) | VD_LEAF,
-	  VD_OP_TLBI_NH_VAA | VD_NUM(1),
+	  SMMU_OP_TLBI_NH_VAA | VD_NUM(1),
 	  0xfff000000ULL | VD_TG(3) | VD_TTL(1) | VD_LEAF },
-	{ "TLBI_NH_VAA", VD_OP_TLBI_NH_VAA, 0x8000, VD_OP_TLBI_NH_VAA, 0x8000 },
-	{ "TLBI_NSNH_ALL", VD_OP_TLBI_NSNH_ALL, 0, VD_OP_TLBI_NH_ALL, 0 },
+	{ "TLBI_NH_VAA", SMMU_OP_TLBI_NH_VAA, 0x8000, SMMU_OP_TLBI_NH_VAA, 0x8000 },
+	{ "TLBI_NSNH_ALL", SMMU_OP_TLBI_NSNH_ALL, 0, SMMU_OP_TLBI_NH_ALL, 0 },
 };
 
 #define ROUTE_DEV	ARRAY_SIZE(route_dev)
@@ -564,8 +557,8 @@ TEST_F(dispatch, routing_table)
 			touched = 0;
 			route_expect(self, &table[k], &e, &touched);
 			expect_syncs(&e, touched);
-			ASSERT_EQ(0, vd_invalidate(self->fd, self->viommu,
-						   &table[k].g, 1, &done))
+			ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu,
+							    &table[k].g, 1, &done))
 				TH_LOG("%s, S1 mask 0x%llx", table[k].name,
 				       (unsigned long long)masks[m]);
 			ASSERT_EQ(1, done);
@@ -580,8 +573,8 @@ TEST_F(dispatch, routing_table)
 			route_expect(self, &table[k], &e, &touched);
 		}
 		expect_syncs(&e, touched);
-		ASSERT_EQ(0, vd_invalidate(self->fd, self->viommu, batch, num,
-					   &done));
+		ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu,
+						    batch, num, &done));
 		ASSERT_EQ(num, done);
 		assert_expect(_metadata, self->mfd, &e);
 	}
@@ -604,8 +597,8 @@ static void probe_fanout(struct __test_metadata *_metadata,
 			 uint64_t mask, const uint16_t *vmid, int line)
 {
 	const struct vd_cmd g[2] = {
-		vd_cmd(VD_OP_TLBI_NSNH_ALL, 0),
-		vd_cmd(VD_OP_TLBI_NH_ASID | VD_ASID(3) | VD_VMID(0x3333), 0),
+		vd_cmd(SMMU_OP_TLBI_NSNH_ALL, 0),
+		vd_cmd(SMMU_OP_TLBI_NH_ASID | VD_ASID(3) | VD_VMID(0x3333), 0),
 	};
 	struct vd_cmd want[3];
 	uint64_t total;
@@ -613,19 +606,19 @@ static void probe_fanout(struct __test_metadata *_metadata,
 	int q, n, i;
 
 	clear_logs(_metadata, self->mfd, self->nr);
-	ASSERT_EQ(0, vd_invalidate(self->fd, viommu, g, 2, &done))
+	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, viommu, g, 2, &done))
 		TH_LOG("line %d", line);
 	ASSERT_EQ(2, done);
 	for (q = 0; q < self->nr; q++) {
-		n = vd_log_read(self->mfd, q, MOCK_SMMU_CMDQ_LOG_CLEAR,
-				log_buf, LOG_SIZE, &total);
+		n = mock_cmdq_log_num(self->mfd, q, MOCK_SMMU_CMDQ_LOG_CLEAR,
+				      log_buf, LOG_SIZE, &total);
 		if (!(mask & (1ULL << q))) {
 			ASSERT_EQ(0, n) TH_LOG("line %d: pSMMU %d got %d", line,
 					       q, n);
 			continue;
 		}
-		want[0] = vd_cmd(VD_OP_TLBI_NH_ALL | VD_VMID(vmid[q]), 0);
-		want[1] = vd_cmd(VD_OP_TLBI_NH_ASID | VD_ASID(3) |
+		want[0] = vd_cmd(SMMU_OP_TLBI_NH_ALL | VD_VMID(vmid[q]), 0);
+		want[1] = vd_cmd(SMMU_OP_TLBI_NH_ASID | VD_ASID(3) |
 				 VD_VMID(vmid[q]), 0);
 		want[2] = vd_cmd(VD_SYNC0, VD_SYNC1);
 		ASSERT_EQ(3, n) TH_LOG("line %d: pSMMU %d", line, q);
@@ -778,35 +771,35 @@ static struct vd_cmd gen_cmd(struct _test_data_dispatch *self, enum gen_kind kin
 		vsid = VSID(p, j);
 		switch (rnd() % 4) {
 		case 0:
-			return vd_cmd(VD_OP_CFGI_CD | VD_SID(vsid) |
+			return vd_cmd(SMMU_OP_CFGI_CD | VD_SID(vsid) |
 				      VD_SSID(rnd() & 0xfffff), rnd() & 1);
 		case 1:
-			return vd_cmd(VD_OP_CFGI_CD_ALL | VD_SID(vsid), 0);
+			return vd_cmd(SMMU_OP_CFGI_CD_ALL | VD_SID(vsid), 0);
 		case 2:
-			return vd_cmd(VD_OP_ATC_INV | VD_SID(vsid) | VD_SSV |
+			return vd_cmd(SMMU_OP_ATC_INV | VD_SID(vsid) | VD_SSV |
 				      VD_SSID(rnd() & 0xfffff),
 				      page | VD_ATC_SIZE(rnd() % 53));
 		default:
-			return vd_cmd(VD_OP_ATC_INV | VD_SID(vsid), page);
+			return vd_cmd(SMMU_OP_ATC_INV | VD_SID(vsid), page);
 		}
 	}
 	switch (rnd() % 6) {
 	case 0:
-		return vd_cmd(VD_OP_TLBI_NH_ALL | VD_VMID(rnd()), 0);
+		return vd_cmd(SMMU_OP_TLBI_NH_ALL | VD_VMID(rnd()), 0);
 	case 1:
-		return vd_cmd(VD_OP_TLBI_NH_ASID | VD_VMID(rnd()) |
+		return vd_cmd(SMMU_OP_TLBI_NH_ASID | VD_VMID(rnd()) |
 			      VD_ASID(rnd()), 0);
 	case 2:
-		return vd_cmd(VD_OP_TLBI_NH_VA | VD_ASID(rnd()), page | 1);
+		return vd_cmd(SMMU_OP_TLBI_NH_VA | VD_ASID(rnd()), page | 1);
 	case 3:
-		return vd_cmd(VD_OP_TLBI_NH_VA | VD_ASID(rnd()) |
+		return vd_cmd(SMMU_OP_TLBI_NH_VA | VD_ASID(rnd()) |
 			      VD_NUM(1 + rnd() % 31) | VD_SCALE(rnd() % 32),
 			      page | VD_TG(rnd() % 2 ? 1 : 3) |
 			      VD_TTL(rnd() % 4));
 	case 4:
-		return vd_cmd(VD_OP_TLBI_NH_VAA | VD_VMID(rnd()), page);
+		return vd_cmd(SMMU_OP_TLBI_NH_VAA | VD_VMID(rnd()), page);
 	default:
-		return vd_cmd(VD_OP_TLBI_NSNH_ALL, 0);
+		return vd_cmd(SMMU_OP_TLBI_NSNH_ALL, 0);
 	}
 }
 
@@ -856,8 +849,8 @@ TEST_F(dispatch, ordering)
 	for (k = 0; k < ARRAY_SIZE(lens); k++) {
 		expect_reset(&e);
 		model_batch(self, &e, guest, lens[k]);
-		ASSERT_EQ(0, vd_invalidate(self->fd, self->viommu, guest,
-					   lens[k], &done));
+		ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu, guest,
+						    lens[k], &done));
 		ASSERT_EQ(lens[k], done);
 		assert_expect(_metadata, self->mfd, &e);
 	}
@@ -936,7 +929,7 @@ static void assert_cache(struct __test_metadata *_metadata, int mfd, int p,
 	int i, n;
 
 	qsort(s->ent, s->num, sizeof(s->ent[0]), cache_cmp);
-	n = vd_cache_read(mfd, p, got, CACHE_MAX, &total);
+	n = mock_cache_read_num(mfd, p, got, CACHE_MAX, &total);
 	ASSERT_EQ(s->num, n) TH_LOG("%s: pSMMU %d", step, p);
 	ASSERT_EQ(s->num, total);
 	for (i = 0; i < n; i++) {
@@ -960,7 +953,7 @@ static void inv_step(struct __test_metadata *_metadata,
 	uint32_t done;
 	int p;
 
-	ASSERT_EQ(0, vd_invalidate(self->fd, self->viommu, cmds, num, &done))
+	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu, cmds, num, &done))
 		TH_LOG("%s", what);
 	ASSERT_EQ(num, done);
 	for (p = 0; p < self->nr; p++)
@@ -1014,16 +1007,16 @@ TEST_F(dispatch, cache_model)
 		cache_add(s, MOCK_SMMU_CACHE_ATC, PSID(0), 0, 0x9000);
 		cache_add(s, MOCK_SMMU_CACHE_ATC, PSID(1), 0, 0x4000);
 		cache_add(s, MOCK_SMMU_CACHE_ATC, PSID_OTHER, 0, 0x4000);
-		ASSERT_EQ(0, vd_cache_fill(self->mfd, p, s->ent, s->num));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, p, s->ent, s->num));
 		assert_cache(_metadata, self->mfd, p, s, "fill");
 	}
 
 	/* CFGI_CD: SSID 3 of device 0 on even pSMMUs, 5 of 1 on odd ones */
 	for (p = 0; p < self->n; p++) {
 		g[p] = p % 2 ?
-		       vd_cmd(VD_OP_CFGI_CD | VD_SID(VSID(p, 1)) | VD_SSID(5),
+		       vd_cmd(SMMU_OP_CFGI_CD | VD_SID(VSID(p, 1)) | VD_SSID(5),
 			      VD_LEAF) :
-		       vd_cmd(VD_OP_CFGI_CD | VD_SID(VSID(p, 0)) | VD_SSID(3),
+		       vd_cmd(SMMU_OP_CFGI_CD | VD_SID(VSID(p, 0)) | VD_SSID(3),
 			      0);
 		cache_drop(&set[p], MOCK_SMMU_CACHE_CD, PSID(p % 2),
 			   p % 2 ? 5 : 3, ~0ULL);
@@ -1031,24 +1024,24 @@ TEST_F(dispatch, cache_model)
 	inv_step(_metadata, self, set, "CFGI_CD", g, self->n);
 
 	/* CFGI_CD_ALL of device 1 of the last pSMMU */
-	g[0] = vd_cmd(VD_OP_CFGI_CD_ALL | VD_SID(VSID(last, 1)), 0);
+	g[0] = vd_cmd(SMMU_OP_CFGI_CD_ALL | VD_SID(VSID(last, 1)), 0);
 	cache_drop(&set[last], MOCK_SMMU_CACHE_CD, PSID(1), ~0U, ~0ULL);
 	inv_step(_metadata, self, set, "CFGI_CD_ALL", g, 1);
 
 	/* ATC_INV without SSV: every SSID of the 4K page */
-	g[0] = vd_cmd(VD_OP_ATC_INV | VD_SID(VSID(0, 0)), 0x4000);
+	g[0] = vd_cmd(SMMU_OP_ATC_INV | VD_SID(VSID(0, 0)), 0x4000);
 	cache_drop(&set[0], MOCK_SMMU_CACHE_ATC, PSID(0), ~0U, 0x4000);
 	inv_step(_metadata, self, set, "ATC_INV", g, 1);
 
 	/* ATC_INV with SSV 0 */
-	g[0] = vd_cmd(VD_OP_ATC_INV | VD_SID(VSID(last, 0)) | VD_SSV |
+	g[0] = vd_cmd(SMMU_OP_ATC_INV | VD_SID(VSID(last, 0)) | VD_SSV |
 		      VD_SSID(0), 0x9000);
 	cache_drop(&set[last], MOCK_SMMU_CACHE_ATC, PSID(0), 0, 0x9000);
 	inv_step(_metadata, self, set, "ATC_INV SSV", g, 1);
 
 	/* The TLBIs, with a guest VMID that matches nothing */
 	num = 0;
-	g[num++] = vd_cmd(VD_OP_TLBI_NH_VA | VD_VMID(0x1234) | VD_ASID(2),
+	g[num++] = vd_cmd(SMMU_OP_TLBI_NH_VA | VD_VMID(0x1234) | VD_ASID(2),
 			  0x3000);
 	for (p = 0; p < self->n; p++)
 		if (s1_on(self, p))
@@ -1056,21 +1049,21 @@ TEST_F(dispatch, cache_model)
 				   2, 0x3000);
 	inv_step(_metadata, self, set, "TLBI_NH_VA", g, num);
 
-	g[0] = vd_cmd(VD_OP_TLBI_NH_VAA, 0x2000);
+	g[0] = vd_cmd(SMMU_OP_TLBI_NH_VAA, 0x2000);
 	for (p = 0; p < self->n; p++)
 		if (s1_on(self, p))
 			cache_drop(&set[p], MOCK_SMMU_CACHE_TLB, self->vmid[p],
 				   ~0U, 0x2000);
 	inv_step(_metadata, self, set, "TLBI_NH_VAA", g, 1);
 
-	g[0] = vd_cmd(VD_OP_TLBI_NH_ASID | VD_ASID(1), 0);
+	g[0] = vd_cmd(SMMU_OP_TLBI_NH_ASID | VD_ASID(1), 0);
 	for (p = 0; p < self->n; p++)
 		if (s1_on(self, p))
 			cache_drop(&set[p], MOCK_SMMU_CACHE_TLB, self->vmid[p],
 				   1, ~0ULL);
 	inv_step(_metadata, self, set, "TLBI_NH_ASID", g, 1);
 
-	g[0] = vd_cmd(VD_OP_TLBI_NSNH_ALL, 0);
+	g[0] = vd_cmd(SMMU_OP_TLBI_NSNH_ALL, 0);
 	for (p = 0; p < self->n; p++)
 		if (s1_on(self, p))
 			cache_drop(&set[p], MOCK_SMMU_CACHE_TLB, self->vmid[p],
@@ -1078,7 +1071,7 @@ TEST_F(dispatch, cache_model)
 	inv_step(_metadata, self, set, "TLBI_NSNH_ALL", g, 1);
 
 	for (p = 0; p < self->nr; p++)
-		ASSERT_EQ(0, vd_cache_fill(self->mfd, p, NULL, 0));
+		ASSERT_EQ(0, mock_cache_fill(self->mfd, p, NULL, 0));
 	free(set);
 }
 
@@ -1117,29 +1110,29 @@ TEST_F_TIMEOUT(dispatch, max_entries, 600)
 		r = i / VD_ROUND;
 		if (r % 16 == 5) {
 			p = (r / 16) % self->n;
-			guest[i] = vd_cmd(VD_OP_CFGI_CD_ALL |
+			guest[i] = vd_cmd(SMMU_OP_CFGI_CD_ALL |
 					  VD_SID(VSID(p, i % DEVS)), 0);
 		} else if (i % 4 == 3) {
 			switch (i / 4 % 3) {
 			case 0:
-				guest[i] = vd_cmd(VD_OP_TLBI_NH_ASID |
+				guest[i] = vd_cmd(SMMU_OP_TLBI_NH_ASID |
 						  VD_ASID(i & 0xffff), 0);
 				break;
 			case 1:
-				guest[i] = vd_cmd(VD_OP_TLBI_NH_VA |
+				guest[i] = vd_cmd(SMMU_OP_TLBI_NH_VA |
 						  VD_ASID(i >> 16),
 						  (uint64_t)i << 12);
 				break;
 			default:
-				guest[i] = vd_cmd(VD_OP_TLBI_NSNH_ALL, 0);
+				guest[i] = vd_cmd(SMMU_OP_TLBI_NSNH_ALL, 0);
 				break;
 			}
 		} else if (i % 4 == 1) {
-			guest[i] = vd_cmd(VD_OP_CFGI_CD |
+			guest[i] = vd_cmd(SMMU_OP_CFGI_CD |
 					  VD_SID(VSID(k / DEVS, k % DEVS)) |
 					  VD_SSID(i & 0xfffff), VD_LEAF);
 		} else {
-			guest[i] = vd_cmd(VD_OP_CFGI_CD_ALL |
+			guest[i] = vd_cmd(SMMU_OP_CFGI_CD_ALL |
 					  VD_SID(VSID(k / DEVS, k % DEVS)), 0);
 		}
 	}
@@ -1147,9 +1140,9 @@ TEST_F_TIMEOUT(dispatch, max_entries, 600)
 
 	clear_logs(_metadata, self->mfd, self->nr);
 	read_counters(_metadata, self->mfd, self->nr, before);
-	t = vd_now();
-	rc = vd_invalidate(self->fd, self->viommu, guest, num, &done);
-	t = vd_now() - t;
+	t = now_s();
+	rc = viommu_invalidate_smmu(self->fd, self->viommu, guest, num, &done);
+	t = now_s() - t;
 	ASSERT_EQ(0, rc);
 	ASSERT_EQ(num, done);
 	read_counters(_metadata, self->mfd, self->nr, after);
@@ -1246,21 +1239,21 @@ static void *race_invalidate(void *data)
 			if (p == race->px && j == 0)
 				j = 1;
 			if (race_is_x(i))
-				batch[i] = vd_cmd(VD_OP_CFGI_CD |
+				batch[i] = vd_cmd(SMMU_OP_CFGI_CD |
 						  VD_SID(race->vsid_x) |
 						  VD_SSID(i), 0);
 			else if (i % 3 == 0)
-				batch[i] = vd_cmd(VD_OP_TLBI_NH_ASID |
+				batch[i] = vd_cmd(SMMU_OP_TLBI_NH_ASID |
 						  VD_ASID(i), 0);
 			else if (i % 3 == 1)
-				batch[i] = vd_cmd(VD_OP_CFGI_CD_ALL |
+				batch[i] = vd_cmd(SMMU_OP_CFGI_CD_ALL |
 						  VD_SID(VSID(p, j)), 0);
 			else
-				batch[i] = vd_cmd(VD_OP_ATC_INV |
+				batch[i] = vd_cmd(SMMU_OP_ATC_INV |
 						  VD_SID(VSID(p, j)),
 						  VD_ATC_SIZE(52));
 		}
-		rc = vd_invalidate(self->fd, self->viommu, batch, num, &done);
+		rc = viommu_invalidate_smmu(self->fd, self->viommu, batch, num, &done);
 		if (!rc && done == num) {
 			race->ok[arg->id]++;
 		} else if (rc == -EIO && race_is_x(done)) {
@@ -1341,13 +1334,13 @@ TEST_F_TIMEOUT(dispatch, race_vdevice_destroy, 300)
 		uint64_t first;
 
 		ASSERT_EQ(0, iommufd_destroy(self->fd, vdev_x));
-		ASSERT_EQ(0, vd_log_total(self->mfd, race.px, &t1));
+		ASSERT_EQ(0, mock_cmdq_log(self->mfd, race.px, 0, NULL, 0, NULL, &t1));
 		__atomic_store_n(&race.budget, 0, __ATOMIC_RELEASE);
 
 		/* Let the invalidating threads run into the gap */
 		usleep(1000);
 
-		n = vd_log_read(self->mfd, race.px, 0, log_buf, LOG_SIZE, &t2);
+		n = mock_cmdq_log_num(self->mfd, race.px, 0, log_buf, LOG_SIZE, &t2);
 		ASSERT_LE(0, n);
 		ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu,
 					   self->dev_id[race.px][0],
@@ -1362,7 +1355,7 @@ TEST_F_TIMEOUT(dispatch, race_vdevice_destroy, 300)
 		for (i = t1 - first; i < n; i++) {
 			const struct vd_cmd *c = &log_buf[i];
 
-			if (vd_op_sid_scoped(vd_op(c)) && vd_sid(c) == psid_x)
+			if (smmu_op_sid_scoped(vd_op(c)) && vd_sid(c) == psid_x)
 				dead_cmds++;
 		}
 		ASSERT_EQ(0, dead_cmds)
@@ -1393,12 +1386,12 @@ TEST_F_TIMEOUT(dispatch, race_vdevice_destroy, 300)
 
 	/* X works as before */
 	clear_logs(_metadata, self->mfd, self->nr);
-	c = vd_cmd(VD_OP_CFGI_CD_ALL | VD_SID(race.vsid_x), 0);
-	ASSERT_EQ(0, vd_invalidate(self->fd, self->viommu, &c, 1, &done));
+	c = vd_cmd(SMMU_OP_CFGI_CD_ALL | VD_SID(race.vsid_x), 0);
+	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu, &c, 1, &done));
 	ASSERT_EQ(1, done);
-	ASSERT_EQ(2, vd_log_read(self->mfd, race.px, 0, log_buf, LOG_SIZE,
-				 &t2));
-	ASSERT_EQ(VD_OP_CFGI_CD_ALL | VD_SID(psid_x), log_buf[0].w[0]);
+	ASSERT_EQ(2, mock_cmdq_log_num(self->mfd, race.px, 0, log_buf, LOG_SIZE,
+				       &t2));
+	ASSERT_EQ(SMMU_OP_CFGI_CD_ALL | VD_SID(psid_x), log_buf[0].w[0]);
 	ASSERT_EQ(0, log_buf[0].w[1]);
 	ASSERT_TRUE(vd_is_sync(&log_buf[1]));
 }
