@@ -248,6 +248,16 @@ static int vsmmu_dispatch(struct vsmmu_round *round, u32 gidx)
 	return 0;
 }
 
+/* A pSMMU failed its batch: nothing from the batch's first command counts */
+static void vsmmu_batch_failed(const struct vsmmu_batch *batch, int ret,
+			       u32 *failed_at, int *rc)
+{
+	if (batch->first < *failed_at) {
+		*failed_at = batch->first;
+		*rc = ret;
+	}
+}
+
 /*
  * Issue and sync the round's batches. Return 0, or the error of a failing
  * pSMMU with *@failed_at lowered to the index of the first guest command
@@ -269,12 +279,8 @@ static int vsmmu_flush(struct vsmmu_round *round, u32 *failed_at)
 			continue;
 		ret = p->ops->issue(p->cookie, batch->cmds, batch->num);
 		if (ret) {
-			/* Its commands may not have run: none counts */
-			batch->num = 0;
-			if (batch->first < *failed_at) {
-				*failed_at = batch->first;
-				rc = ret;
-			}
+			vsmmu_batch_failed(batch, ret, failed_at, &rc);
+			batch->num = 0;	/* nothing to sync */
 		}
 	}
 	/* ...then wait for each one that took commands */
@@ -286,10 +292,8 @@ static int vsmmu_flush(struct vsmmu_round *round, u32 *failed_at)
 		if (!batch->num)
 			continue;
 		ret = p->ops->sync(p->cookie);
-		if (ret && batch->first < *failed_at) {
-			*failed_at = batch->first;
-			rc = ret;
-		}
+		if (ret)
+			vsmmu_batch_failed(batch, ret, failed_at, &rc);
 	}
 	return rc;
 }
