@@ -96,7 +96,7 @@ selftests: headers_install
 		KSFT_DIR=$(KSRC)/tools/testing/selftests \
 		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include
 	$(Q)$(MAKE) -s -C $(TOP)/samples/iommufd OUTPUT=$(SELFTEST_OUT) \
-		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include MOCK_INCLUDE=$(SELFTEST_SRC)
+		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include MOCK_INCLUDE=$(TOP)/drivers/iommu/mock-smmu
 
 test: modules selftests
 	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \

@@ -15,7 +15,7 @@ mkdir -p "$BUILD/cache"
 log() { printf '[deps] %s\n' "$*" >&2; }
 
 PKGS="qemu-system-x86 busybox-static cpio sparse coccinelle linux-source-6.12
-      xz-utils gcc make libc6-dev"
+      xz-utils gcc make libc6-dev ocaml-nox"
 
 need_update=1
 apt_update() {

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <linux/iommufd.h>
 
-#include "mock_smmu.h"
+#include "../../../../drivers/iommu/mock-smmu/mock_smmu.h"
 
 static inline int ioctl_errno(int fd, unsigned long cmd, void *arg)
 {

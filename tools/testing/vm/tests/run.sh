@@ -60,7 +60,7 @@ VM=("$VMRUN" --kernel "$KERNEL" --modules "$MODDIR" --bin-dir "$BINDIR"
     --work "$T/work" --timeout 300)
 
 # --- the programs ----------------------------------------------------------
-CFLAGS=(-static -O2 -Wall -Werror -I"$TOP/tools/testing/selftests/iommu")
+CFLAGS=(-static -O2 -Wall -Werror -I"$TOP/drivers/iommu/mock-smmu")
 for p in args exit3 warn; do
 	if ! gcc "${CFLAGS[@]}" -o "$T/$p" "$TOP/tools/testing/vm/tests/$p.c"; then
 		echo "run.sh: building $p failed" >&2
