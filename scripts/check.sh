@@ -231,19 +231,8 @@ run_sparse() {
 
 # --- checkpatch ----------------------------------------------------------------
 
-# Where the files a patch of patches/<dir>/ changes live in a kernel tree,
-# as scripts/prepare-src.sh applies them; used to give checkpatch the real
-# paths so that its path-dependent rules (uapi, ...) apply.
-patch_prefix() {
-	case $1 in
-	uapi) echo include/uapi/linux/ ;;
-	iommufd) echo drivers/iommu/iommufd/ ;;
-	*) echo "" ;;
-	esac
-}
-
 run_checkpatch() {
-	local cp=$KSRC/scripts/checkpatch.pl f p prefix ign
+	local cp=$KSRC/scripts/checkpatch.pl f p ign
 	need checkpatch perl "$cp" "$KSRC/scripts/spelling.txt" \
 		"$KSRC/scripts/const_structs.checkpatch" || return 0
 	# --no-tree: this is not a kernel tree; checkpatch then finds
@@ -265,13 +254,11 @@ run_checkpatch() {
 	# The patches are checked as patches (read from stdin: checkpatch
 	# treats a file git tracks as a source file, whatever its name), so
 	# only the lines they add are judged and the kernel code around them
-	# is not. MISSING_SIGN_OFF is ignored: these are quilt-style patches
-	# applied by prepare-src.sh, never mailed; the sign-off of a change
-	# to them is on the git commit that makes it.
+	# is not. MISSING_SIGN_OFF is ignored: these patches are applied by
+	# prepare-src.sh, never mailed; the sign-off of a change to them is
+	# on the git commit that makes it.
 	for p in "${PATCHES[@]}"; do
-		prefix=$(patch_prefix "$(basename "$(dirname "$p")")")
-		sed -E "s@^(---|\+\+\+) ([ab])/@\1 \2/$prefix@" "$TOP/$p" |
-			perl "$cp" "${opts[@]}" --ignore MISSING_SIGN_OFF - |
+		perl "$cp" "${opts[@]}" --ignore MISSING_SIGN_OFF - <"$TOP/$p" |
 			sed "s@^-:@$p:@" >>"$OUT/checkpatch" || true
 	done
 	INFO[checkpatch]="--strict, ${#CP_FILES[@]} files, ${#PATCHES[@]} patches"

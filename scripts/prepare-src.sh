@@ -9,6 +9,10 @@
 #   kmod/drivers/iommu/mock-smmu the mock SMMU driver (our files)
 #   kmod/include/uapi/linux/     iommufd.h patched with patches/uapi/*.patch
 #
+# kmod/ has the kernel tree's layout, so the patches (git format-patch,
+# with full paths such as a/drivers/iommu/iommufd/main.c) apply to it with
+# patch -p1.
+#
 # The kernel's files are never committed; they are re-extracted whenever the
 # tarball or a patch changes.
 set -euo pipefail
@@ -72,16 +76,12 @@ if [ "$(cat "$KMOD/.stamp" 2>/dev/null)" != "$pstamp" ]; then
 			sed -e '1d;$d' -e '/^EXPORT_SYMBOL/d'
 	} >"$KMOD/drivers/iommu/iommufd/interval_tree_span.c"
 
-	for dir in uapi iommufd; do
-		for p in "$TOP"/patches/$dir/*.patch; do
-			[ -e "$p" ] || continue
-			log "  patch $(basename "$p")"
-			case $dir in
-			uapi) d=$KMOD/include/uapi/linux ;;
-			iommufd) d=$KMOD/drivers/iommu/iommufd ;;
-			esac
-			patch -s -p1 -d "$d" --no-backup-if-mismatch <"$p"
-		done
+	# git format-patch files with the kernel tree's paths: the uAPI
+	# header first, then the iommufd sources that use it.
+	for p in "$TOP"/patches/uapi/*.patch "$TOP"/patches/iommufd/*.patch; do
+		[ -e "$p" ] || continue
+		log "  patch $(basename "$p")"
+		patch -s -p1 -d "$KMOD" --no-backup-if-mismatch <"$p"
 	done
 	echo "$pstamp" >"$KMOD/.stamp"
 fi
