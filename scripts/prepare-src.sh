@@ -98,3 +98,4 @@ link_dir() {
 }
 link_dir "$TOP/drivers/iommu/iommufd" "$KMOD/drivers/iommu/iommufd"
 link_dir "$TOP/drivers/iommu/mock-smmu" "$KMOD/drivers/iommu/mock-smmu"
+link_dir "$TOP/drivers/iommu/arm/arm-smmu-v3" "$KMOD/drivers/iommu/arm/arm-smmu-v3"

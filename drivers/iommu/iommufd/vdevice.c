@@ -5,20 +5,20 @@
  * it on a vIOMMU (the virtual StreamID on ARM SMMUv3) in the vIOMMU's
  * vdev_id table, an xarray indexed by that ID.
  *
- * A device has at most one vDEVICE (upstream 6.17 rule). When the device is
- * unbound first, its vDEVICE is destroyed with it and its object ID stays
- * reserved as a tombstone until the iommufd is closed, so IOMMU_DESTROY of
- * that ID fails with ENOENT and never hits an unrelated object (as upstream
- * 6.17 does).
+ * A device has at most one vDEVICE (upstream 6.17 rule). The link between
+ * the two (iommufd_device::vdev and iommufd_vdevice::idev) is protected by
+ * the lock of the device's iommufd group, as upstream does. When the device
+ * is unbound first, its vDEVICE is destroyed with it and its object ID
+ * stays reserved as a tombstone until the iommufd is closed, so
+ * IOMMU_DESTROY of that ID fails with ENOENT and never hits an unrelated
+ * object (as upstream 6.17 does).
  */
 #include <linux/device.h>
+#include <linux/kref.h>
 #include <linux/mutex.h>
 #include <uapi/linux/iommufd.h>
 
 #include "viommu.h"
-
-/* Protects iommufd_device::vdev and iommufd_vdevice::idev of every context */
-static DEFINE_MUTEX(vdev_link_lock);
 
 static struct iommufd_viommu *iommufd_get_viommu(struct iommufd_ucmd *ucmd,
 						 u32 id)
@@ -35,7 +35,7 @@ static int iommufd_vdevice_publish(struct iommufd_vdevice *vdev,
 	struct iommufd_viommu *viommu = vdev->viommu;
 	int rc;
 
-	mutex_lock(&vdev_link_lock);
+	mutex_lock(&idev->igroup->lock);
 	if (idev->vdev) {
 		rc = -EEXIST;
 		goto out_unlock;
@@ -51,22 +51,20 @@ static int iommufd_vdevice_publish(struct iommufd_vdevice *vdev,
 			rc = -EEXIST;
 		goto out_unlock;
 	}
-	if (viommu->drv->vdevice_init) {
-		rc = viommu->drv->vdevice_init(vdev);
+	if (viommu->ops->vdevice_init) {
+		rc = viommu->ops->vdevice_init(vdev);
 		if (rc) {
 			xa_release(&viommu->vdevs, vdev->virt_id);
 			goto out_unlock;
 		}
 	}
-	vdev->drv_ready = true;
 	/* Filling a reserved slot allocates nothing and cannot fail */
 	WARN_ON(xa_is_err(xa_store(&viommu->vdevs, vdev->virt_id, vdev,
 				   GFP_KERNEL)));
-	vdev->published = true;
 	vdev->idev = idev;
 	idev->vdev = vdev;
 out_unlock:
-	mutex_unlock(&vdev_link_lock);
+	mutex_unlock(&idev->igroup->lock);
 	return rc;
 }
 
@@ -76,6 +74,7 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	struct iommufd_viommu *viommu;
 	struct iommufd_vdevice *vdev;
 	struct iommufd_device *idev;
+	size_t size;
 	int rc;
 
 	/* The ID indexes an xarray */
@@ -92,13 +91,20 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		goto out_put_viommu;
 	}
 
-	if (!iommufd_viommu_serves(viommu, idev->dev) ||
-	    cmd->virt_id > viommu->drv->virt_id_max) {
+	if (!iommufd_viommu_serves(viommu, idev->dev)) {
 		rc = -EINVAL;
 		goto out_put_idev;
 	}
 
-	vdev = iommufd_object_alloc(ucmd->ictx, vdev, IOMMUFD_OBJ_VDEVICE);
+	size = viommu->ops->vdevice_size ?: sizeof(*vdev);
+	/* Smaller than the core structure, or no init for it: a driver bug */
+	if (WARN_ON_ONCE(size < sizeof(*vdev) ||
+			 (size > sizeof(*vdev) && !viommu->ops->vdevice_init))) {
+		rc = -EOPNOTSUPP;
+		goto out_put_idev;
+	}
+	vdev = (struct iommufd_vdevice *)_iommufd_object_alloc(ucmd->ictx,
+				size, IOMMUFD_OBJ_VDEVICE);
 	if (IS_ERR(vdev)) {
 		rc = PTR_ERR(vdev);
 		goto out_put_idev;
@@ -106,6 +112,8 @@ int iommufd_vdevice_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	vdev->viommu = viommu;
 	refcount_inc(&viommu->obj.users);
 	vdev->dev = get_device(idev->dev);
+	vdev->igroup = idev->igroup;
+	kref_get(&vdev->igroup->ref);
 	vdev->virt_id = cmd->virt_id;
 
 	rc = iommufd_vdevice_publish(vdev, idev);
@@ -137,23 +145,26 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj)
 	struct iommufd_vdevice *vdev =
 		container_of(obj, struct iommufd_vdevice, obj);
 	struct iommufd_viommu *viommu = vdev->viommu;
+	bool published;
 
-	mutex_lock(&vdev_link_lock);
+	mutex_lock(&vdev->igroup->lock);
+	published = xa_load(&viommu->vdevs, vdev->virt_id) == vdev;
 	if (vdev->idev) {
 		vdev->idev->vdev = NULL;
 		vdev->idev = NULL;
 	}
-	mutex_unlock(&vdev_link_lock);
+	mutex_unlock(&vdev->igroup->lock);
 
-	if (vdev->published) {
-		/* Waits for invalidations that may have found the vDEVICE */
+	if (published) {
+		/* Waits for users of the vDEVICE lock that may have found it */
 		down_write(&viommu->vdevs_rwsem);
 		xa_cmpxchg(&viommu->vdevs, vdev->virt_id, vdev, NULL,
 			   GFP_KERNEL);
 		up_write(&viommu->vdevs_rwsem);
 	}
-	if (vdev->drv_ready && viommu->drv->vdevice_destroy)
-		viommu->drv->vdevice_destroy(vdev);
+	if (vdev->destroy)
+		vdev->destroy(vdev);
+	iommufd_put_group(vdev->igroup);
 	put_device(vdev->dev);
 	refcount_dec(&viommu->obj.users);
 }
@@ -171,7 +182,7 @@ void iommufd_device_remove_vdevice(struct iommufd_device *idev)
 {
 	struct iommufd_vdevice *vdev;
 
-	mutex_lock(&vdev_link_lock);
+	mutex_lock(&idev->igroup->lock);
 	vdev = idev->vdev;
 	if (vdev) {
 		idev->vdev = NULL;
@@ -180,70 +191,10 @@ void iommufd_device_remove_vdevice(struct iommufd_device *idev)
 		if (!refcount_inc_not_zero(&vdev->obj.users))
 			vdev = NULL;
 	}
-	mutex_unlock(&vdev_link_lock);
+	mutex_unlock(&idev->igroup->lock);
 
 	if (vdev)
 		iommufd_object_remove(idev->ictx, &vdev->obj, vdev->obj.id,
 				      REMOVE_WAIT_SHORTTERM |
 				      REMOVE_OBJ_TOMBSTONE);
 }
-
-/**
- * iommufd_vdevice_priv() - The driver state of a vDEVICE
- * @vdev: The vDEVICE
- *
- * Return: what the driver stored with iommufd_vdevice_set_priv().
- */
-void *iommufd_vdevice_priv(struct iommufd_vdevice *vdev)
-{
-	return vdev->priv;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_priv, IOMMUFD);
-
-/**
- * iommufd_vdevice_set_priv() - Attach driver state to a vDEVICE
- * @vdev: The vDEVICE, from the driver's vdevice_init()
- * @priv: The state; the driver frees it in vdevice_destroy()
- */
-void iommufd_vdevice_set_priv(struct iommufd_vdevice *vdev, void *priv)
-{
-	vdev->priv = priv;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_set_priv, IOMMUFD);
-
-/**
- * iommufd_vdevice_dev() - The physical device of a vDEVICE
- * @vdev: The vDEVICE
- *
- * Return: the device; the vDEVICE holds a reference on it, but the device
- * may already be unbound from iommufd.
- */
-struct device *iommufd_vdevice_dev(struct iommufd_vdevice *vdev)
-{
-	return vdev->dev;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_dev, IOMMUFD);
-
-/**
- * iommufd_vdevice_virt_id() - The guest's ID of a vDEVICE
- * @vdev: The vDEVICE
- *
- * Return: the virt_id given to IOMMU_VDEVICE_ALLOC.
- */
-u64 iommufd_vdevice_virt_id(struct iommufd_vdevice *vdev)
-{
-	return vdev->virt_id;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_virt_id, IOMMUFD);
-
-/**
- * iommufd_vdevice_viommu() - The vIOMMU of a vDEVICE
- * @vdev: The vDEVICE
- *
- * Return: the vIOMMU it was allocated on.
- */
-struct iommufd_viommu *iommufd_vdevice_viommu(struct iommufd_vdevice *vdev)
-{
-	return vdev->viommu;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_vdevice_viommu, IOMMUFD);

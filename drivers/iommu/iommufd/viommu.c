@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The vIOMMU object: IOMMU_VIOMMU_ALLOC, nested HWPTs allocated on a vIOMMU,
- * and the entry of IOMMU_HWPT_INVALIDATE for a vIOMMU.
+ * The vIOMMU object: IOMMU_VIOMMU_ALLOC and nested HWPTs allocated on a
+ * vIOMMU. IOMMU_HWPT_INVALIDATE on a vIOMMU goes straight to the driver's
+ * cache_invalidate (hw_pagetable.c).
  *
  * A vIOMMU is backed by the physical IOMMU instance of the device it was
  * allocated for. With IOMMU_VIOMMU_ALLOC_FLAG_SPAN (an extension of this
@@ -10,7 +11,6 @@
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
-#include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
 #include "viommu.h"
@@ -41,6 +41,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommufd_viommu *viommu;
 	struct iommufd_device *idev;
+	size_t size;
 	int rc;
 
 	if ((cmd->flags & ~IOMMU_VIOMMU_ALLOC_FLAG_SPAN) ||
@@ -57,6 +58,7 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		goto out_put_idev;
 	}
 
+	/* 6.14's order: the parent is checked before the driver's type */
 	hwpt_paging = iommufd_get_hwpt_paging(ucmd, cmd->hwpt_id);
 	if (IS_ERR(hwpt_paging)) {
 		rc = PTR_ERR(hwpt_paging);
@@ -68,7 +70,15 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 		goto out_put_hwpt;
 	}
 
-	viommu = iommufd_object_alloc(ucmd->ictx, viommu, IOMMUFD_OBJ_VIOMMU);
+	size = drv->get_viommu_size(idev->dev, cmd->type);
+	/* Smaller than the core structure is a driver bug */
+	if (!size || WARN_ON_ONCE(size < sizeof(*viommu))) {
+		rc = -EOPNOTSUPP;
+		goto out_put_hwpt;
+	}
+
+	viommu = (struct iommufd_viommu *)_iommufd_object_alloc(ucmd->ictx,
+				size, IOMMUFD_OBJ_VIOMMU);
 	if (IS_ERR(viommu)) {
 		rc = PTR_ERR(viommu);
 		goto out_put_hwpt;
@@ -84,12 +94,14 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	init_rwsem(&viommu->vdevs_rwsem);
 	xa_init(&viommu->vdevs);
 
-	rc = viommu->drv->viommu_init(viommu, idev->dev,
-				      hwpt_paging->common.domain, cmd->type,
-				      cmd->flags);
+	rc = viommu->drv->viommu_init(viommu, hwpt_paging->common.domain, NULL);
 	if (rc)
 		goto out_abort;
-	viommu->drv_ready = true;
+	/* A driver that sets no ops is buggy */
+	if (WARN_ON_ONCE(!viommu->ops)) {
+		rc = -EOPNOTSUPP;
+		goto out_abort;
+	}
 
 	cmd->out_viommu_id = viommu->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -117,8 +129,8 @@ void iommufd_viommu_destroy(struct iommufd_object *obj)
 
 	/* Every vDEVICE holds the vIOMMU, so none is left */
 	WARN_ON(!xa_empty(&viommu->vdevs));
-	if (viommu->drv_ready)
-		viommu->drv->viommu_destroy(viommu);
+	if (viommu->ops && viommu->ops->destroy)
+		viommu->ops->destroy(viommu);
 	xa_destroy(&viommu->vdevs);
 	refcount_dec(&viommu->hwpt->common.obj.users);
 	iommufd_viommu_driver_put(viommu->drv);
@@ -153,7 +165,7 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	if (!iommufd_viommu_serves(viommu, idev->dev))
 		return ERR_PTR(-EINVAL);
 	if ((flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !user_data->len ||
-	    !viommu->drv->alloc_domain_nested)
+	    !viommu->ops->alloc_domain_nested)
 		return ERR_PTR(-EOPNOTSUPP);
 
 	hwpt_nested = __iommufd_object_alloc(ictx, hwpt_nested,
@@ -167,8 +179,8 @@ iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
 	refcount_inc(&viommu->obj.users);
 
 	flags &= ~IOMMU_HWPT_FAULT_ID_VALID;
-	hwpt->domain = viommu->drv->alloc_domain_nested(viommu, idev->dev,
-							flags, user_data);
+	hwpt->domain = viommu->ops->alloc_domain_nested(viommu, flags,
+							user_data);
 	if (IS_ERR(hwpt->domain)) {
 		rc = PTR_ERR(hwpt->domain);
 		hwpt->domain = NULL;
@@ -187,132 +199,20 @@ out_abort:
 }
 
 /**
- * iommufd_viommu_invalidate() - IOMMU_HWPT_INVALIDATE with a vIOMMU hwpt_id
- * @viommu: The vIOMMU
- * @array: The user's request array; on return entry_num holds the number of
- *         leading entries that were executed
- *
- * Return: 0, -EOPNOTSUPP if the driver cannot invalidate, or its error.
- */
-int iommufd_viommu_invalidate(struct iommufd_viommu *viommu,
-			      struct iommu_user_data_array *array)
-{
-	if (!viommu->drv->cache_invalidate) {
-		array->entry_num = 0;
-		return -EOPNOTSUPP;
-	}
-	return viommu->drv->cache_invalidate(viommu, array);
-}
-
-/**
- * iommufd_viommu_priv() - The driver state of a vIOMMU
- * @viommu: The vIOMMU
- *
- * Return: what the driver stored with iommufd_viommu_set_priv().
- */
-void *iommufd_viommu_priv(struct iommufd_viommu *viommu)
-{
-	return viommu->priv;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_priv, IOMMUFD);
-
-/**
- * iommufd_viommu_set_priv() - Attach driver state to a vIOMMU
- * @viommu: The vIOMMU, from the driver's viommu_init()
- * @priv: The state; the driver frees it in viommu_destroy()
- */
-void iommufd_viommu_set_priv(struct iommufd_viommu *viommu, void *priv)
-{
-	viommu->priv = priv;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_set_priv, IOMMUFD);
-
-/**
- * iommufd_viommu_type() - The type of a vIOMMU
- * @viommu: The vIOMMU
- *
- * Return: its enum iommu_viommu_type.
- */
-u32 iommufd_viommu_type(struct iommufd_viommu *viommu)
-{
-	return viommu->type;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_type, IOMMUFD);
-
-/**
- * iommufd_viommu_flags() - The allocation flags of a vIOMMU
- * @viommu: The vIOMMU
- *
- * Return: its enum iommu_viommu_alloc_flags.
- */
-u32 iommufd_viommu_flags(struct iommufd_viommu *viommu)
-{
-	return viommu->flags;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_flags, IOMMUFD);
-
-/**
- * iommufd_viommu_iommu_dev() - The physical IOMMU instance behind a vIOMMU
- * @viommu: The vIOMMU
- *
- * Return: the instance of the device the vIOMMU was allocated for.
- */
-struct iommu_device *iommufd_viommu_iommu_dev(struct iommufd_viommu *viommu)
-{
-	return viommu->iommu_dev;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_iommu_dev, IOMMUFD);
-
-/**
- * iommufd_viommu_parent() - The nesting parent domain of a vIOMMU
- * @viommu: The vIOMMU
- *
- * Return: the stage-2 domain; it lives at least as long as the vIOMMU.
- */
-struct iommu_domain *iommufd_viommu_parent(struct iommufd_viommu *viommu)
-{
-	return viommu->hwpt->common.domain;
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_parent, IOMMUFD);
-
-/**
- * iommufd_viommu_lock_vdevs() - Keep the vIOMMU's vDEVICEs alive
- * @viommu: The vIOMMU
- *
- * Between this and iommufd_viommu_unlock_vdevs() the vDEVICEs returned by
- * iommufd_viommu_find_vdev() and their driver state stay valid: a vDEVICE
- * destruction waits, so no work for a destroyed virtual ID can be issued
- * after IOMMU_DESTROY of its vDEVICE returned. May sleep.
- */
-void iommufd_viommu_lock_vdevs(struct iommufd_viommu *viommu)
-{
-	down_read(&viommu->vdevs_rwsem);
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_lock_vdevs, IOMMUFD);
-
-/**
- * iommufd_viommu_unlock_vdevs() - Undo iommufd_viommu_lock_vdevs()
- * @viommu: The vIOMMU
- */
-void iommufd_viommu_unlock_vdevs(struct iommufd_viommu *viommu)
-{
-	up_read(&viommu->vdevs_rwsem);
-}
-EXPORT_SYMBOL_NS_GPL(iommufd_viommu_unlock_vdevs, IOMMUFD);
-
-/**
  * iommufd_viommu_find_vdev() - Look a virtual device ID up
- * @viommu: The vIOMMU, with iommufd_viommu_lock_vdevs() held
- * @virt_id: The guest's ID of a device, e.g. a virtual StreamID
+ * @viommu: The vIOMMU; the caller holds its vDEVICE lock
+ *          (&viommu->vdevs_rwsem) for reading
+ * @vdev_id: The guest's ID of a device, e.g. a virtual StreamID
  *
- * Return: the vDEVICE bound to @virt_id, or NULL.
+ * The vDEVICE and the driver's structure around it stay valid until the
+ * caller drops the vDEVICE lock.
+ *
+ * Return: the vDEVICE bound to @vdev_id, or NULL.
  */
 struct iommufd_vdevice *iommufd_viommu_find_vdev(struct iommufd_viommu *viommu,
-						 u64 virt_id)
+						 unsigned long vdev_id)
 {
 	lockdep_assert_held(&viommu->vdevs_rwsem);
-	if (virt_id > ULONG_MAX)
-		return NULL;
-	return xa_load(&viommu->vdevs, virt_id);
+	return xa_load(&viommu->vdevs, vdev_id);
 }
 EXPORT_SYMBOL_NS_GPL(iommufd_viommu_find_vdev, IOMMUFD);

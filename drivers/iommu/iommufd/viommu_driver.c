@@ -2,10 +2,11 @@
 /*
  * Registry of the IOMMU drivers that support vIOMMUs.
  *
- * 6.12's struct iommu_ops cannot carry vIOMMU callbacks, so a driver
- * registers a struct iommufd_viommu_driver keyed by its iommu_ops, and the
- * core looks it up with dev_iommu_ops() of the device a vIOMMU is allocated
- * for.
+ * 6.12's struct iommu_ops cannot carry upstream's get_viommu_size and
+ * viommu_init, so a driver registers them in a struct iommufd_viommu_driver
+ * keyed by its iommu_ops, and the core looks it up with dev_iommu_ops() of
+ * the device a vIOMMU is allocated for. This registry is the one place
+ * where the driver API deviates from upstream's.
  */
 #include <linux/iommu.h>
 #include <linux/list.h>
@@ -48,8 +49,7 @@ int iommufd_viommu_register_driver(const struct iommufd_viommu_driver *drv)
 	struct iommufd_viommu_driver_entry *entry;
 	int rc = 0;
 
-	if (!drv->iommu_ops || !drv->viommu_init || !drv->viommu_destroy ||
-	    !drv->virt_id_max)
+	if (!drv->iommu_ops || !drv->get_viommu_size || !drv->viommu_init)
 		return -EINVAL;
 
 	entry = kzalloc(sizeof(*entry), GFP_KERNEL);

@@ -3,7 +3,8 @@
  * Mock SMMU: what a pSMMU does with a command taken from its command queue.
  *
  * mock_cmd_legal() is the command decoder of the hardware: it accepts the
- * commands the mock pSMMU implements with every RES0 bit clear, as an
+ * commands the mock pSMMU implements with every RES0 bit clear, as the
+ * vSMMU library's table arm_vsmmu_cmds[] describes them, as an
  * SMMUv3 with the features the mock reports (IDR0: S1P, S2P, ATS, ASID16,
  * VMID16, no HYP, no PRI; IDR1: SIDSIZE 32, SSIDSIZE 20; IDR3.RIL) decodes
  * them from its Non-secure command queue. Anything else is answered with
@@ -59,87 +60,17 @@
 #include <linux/rbtree.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/smmuv3_cmdq.h>
 
+#include "../arm/arm-smmu-v3/arm-smmu-v3-vsmmu.h"
 #include "mock-smmu.h"
 #include "mock_smmu.h"
 
-/* Command fields include/linux/smmuv3_cmdq.h does not name */
-#define MOCK_CMD1_STE_RANGE	GENMASK_ULL(4, 0)
-#define MOCK_CMD0_SYNC_MSH	GENMASK_ULL(23, 22)
-#define MOCK_CMD0_SYNC_MSIATTR	GENMASK_ULL(27, 24)
-#define MOCK_CMD0_SYNC_MSIDATA	GENMASK_ULL(63, 32)
-#define MOCK_CMD1_SYNC_MSIADDR	GENMASK_ULL(51, 2)
 #define MOCK_SYNC_CS_RESERVED	3
 
 /* The StreamID/SubstreamID widths the mock reports in IDR1 */
 #define MOCK_SSID_MAX		GENMASK(19, 0)
 
 #define MOCK_CACHE_KINDS	3
-
-/*
- * The fields each implemented opcode defines, word by word; every other bit
- * is RES0. An opcode without an entry is not implemented.
- */
-static const struct {
-	u64 w0;
-	u64 w1;
-} mock_cmd_fields[] = {
-	[SMMUV3_OP_CFGI_STE] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_SID,
-		SMMUV3_CMD1_LEAF,
-	},
-	[SMMUV3_OP_CFGI_STE_RANGE] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_SID,
-		MOCK_CMD1_STE_RANGE,
-	},
-	[SMMUV3_OP_CFGI_CD] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID,
-		SMMUV3_CMD1_LEAF,
-	},
-	[SMMUV3_OP_CFGI_CD_ALL] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_SID,
-		0,
-	},
-	[SMMUV3_OP_TLBI_NH_ALL] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID,
-		0,
-	},
-	[SMMUV3_OP_TLBI_NH_ASID] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID | SMMUV3_CMD0_ASID,
-		0,
-	},
-	[SMMUV3_OP_TLBI_NH_VA] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE |
-		SMMUV3_CMD0_VMID | SMMUV3_CMD0_ASID,
-		SMMUV3_CMD1_LEAF | SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG |
-		SMMUV3_CMD1_ADDR,
-	},
-	[SMMUV3_OP_TLBI_NH_VAA] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_NUM | SMMUV3_CMD0_SCALE |
-		SMMUV3_CMD0_VMID,
-		SMMUV3_CMD1_LEAF | SMMUV3_CMD1_TTL | SMMUV3_CMD1_TG |
-		SMMUV3_CMD1_ADDR,
-	},
-	[SMMUV3_OP_TLBI_S12_VMALL] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_VMID,
-		0,
-	},
-	[SMMUV3_OP_TLBI_NSNH_ALL] = {
-		SMMUV3_CMD0_OP,
-		0,
-	},
-	[SMMUV3_OP_ATC_INV] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_GLOBAL | SMMUV3_CMD0_SSV |
-		SMMUV3_CMD0_SSID | SMMUV3_CMD0_SID,
-		SMMUV3_CMD1_ATC_SIZE | SMMUV3_CMD1_ADDR,
-	},
-	[SMMUV3_OP_CMD_SYNC] = {
-		SMMUV3_CMD0_OP | SMMUV3_CMD0_SYNC_CS | MOCK_CMD0_SYNC_MSH |
-		MOCK_CMD0_SYNC_MSIATTR | MOCK_CMD0_SYNC_MSIDATA,
-		MOCK_CMD1_SYNC_MSIADDR,
-	},
-};
 
 /**
  * mock_cmd_legal() - Would the pSMMU accept a command?
@@ -152,14 +83,14 @@ static const struct {
  */
 bool mock_cmd_legal(u64 w0, u64 w1)
 {
-	unsigned int op = FIELD_GET(SMMUV3_CMD0_OP, w0);
+	unsigned int op = FIELD_GET(CMDQ_0_OP, w0);
+	const struct arm_vsmmu_cmd_desc *d = &arm_vsmmu_cmds[op];
 
-	if (op >= ARRAY_SIZE(mock_cmd_fields) || !mock_cmd_fields[op].w0)
+	/* The vSMMU library's table of what each opcode may contain */
+	if (!d->w0 || (w0 & ~d->w0) || (w1 & ~d->w1))
 		return false;
-	if ((w0 & ~mock_cmd_fields[op].w0) || (w1 & ~mock_cmd_fields[op].w1))
-		return false;
-	return op != SMMUV3_OP_CMD_SYNC ||
-	       FIELD_GET(SMMUV3_CMD0_SYNC_CS, w0) != MOCK_SYNC_CS_RESERVED;
+	return op != CMDQ_OP_CMD_SYNC ||
+	       FIELD_GET(CMDQ_SYNC_0_CS, w0) != MOCK_SYNC_CS_RESERVED;
 }
 
 /* An entry: TLB (VMID, ASID, VA), CD (SID, SSID, 0), ATC (SID, SSID, addr) */
@@ -264,20 +195,20 @@ static void mock_aligned_span(u64 addr, u64 size, u64 *first, u64 *last)
 /* The addresses TLBI_NH_VA/VAA invalidate */
 static void mock_tlbi_span(u64 w0, u64 w1, u64 *first, u64 *last)
 {
-	u64 addr = w1 & SMMUV3_CMD1_ADDR;
-	unsigned int tg = FIELD_GET(SMMUV3_CMD1_TG, w1);
+	u64 addr = w1 & CMDQ_TLBI_1_VA_MASK;
+	unsigned int tg = FIELD_GET(CMDQ_TLBI_1_TG, w1);
 	unsigned int shift;
 	u64 size;
 
-	if (tg == SMMUV3_TG_NONE) {
+	if (tg == CMDQ_TLBI_TG_NONE) {
 		mock_aligned_span(addr, SZ_4K, first, last);
 		return;
 	}
 	/* TG 1, 2, 3: 4K, 16K, 64K granules */
-	shift = 12 + 2 * (tg - SMMUV3_TG_4K);
+	shift = 12 + 2 * (tg - CMDQ_TLBI_TG_4K);
 	/* At most 32 << (31 + 16): no overflow */
-	size = (FIELD_GET(SMMUV3_CMD0_NUM, w0) + 1) <<
-	       (FIELD_GET(SMMUV3_CMD0_SCALE, w0) + shift);
+	size = (FIELD_GET(CMDQ_TLBI_0_NUM, w0) + 1) <<
+	       (FIELD_GET(CMDQ_TLBI_0_SCALE, w0) + shift);
 	*first = addr & ~((1ULL << shift) - 1);
 	if (check_add_overflow(*first, size - 1, last))
 		*last = U64_MAX;
@@ -297,61 +228,61 @@ void mock_cache_exec(struct mock_cache *cache, u64 w0, u64 w1)
 		.a0 = 0, .a1 = U32_MAX, .b0 = 0, .b1 = U32_MAX,
 		.x0 = 0, .x1 = U64_MAX,
 	};
-	u32 sid = FIELD_GET(SMMUV3_CMD0_SID, w0);
-	u32 ssid = FIELD_GET(SMMUV3_CMD0_SSID, w0);
-	u32 vmid = FIELD_GET(SMMUV3_CMD0_VMID, w0);
-	u32 asid = FIELD_GET(SMMUV3_CMD0_ASID, w0);
+	u32 sid = FIELD_GET(CMDQ_CFGI_0_SID, w0);
+	u32 ssid = FIELD_GET(CMDQ_CFGI_0_SSID, w0);
+	u32 vmid = FIELD_GET(CMDQ_TLBI_0_VMID, w0);
+	u32 asid = FIELD_GET(CMDQ_TLBI_0_ASID, w0);
 	u64 span;
 
-	switch (FIELD_GET(SMMUV3_CMD0_OP, w0)) {
-	case SMMUV3_OP_CFGI_CD:
+	switch (FIELD_GET(CMDQ_0_OP, w0)) {
+	case CMDQ_OP_CFGI_CD:
 		r.b0 = ssid;
 		r.b1 = ssid;
 		fallthrough;
-	case SMMUV3_OP_CFGI_CD_ALL:
-	case SMMUV3_OP_CFGI_STE:
+	case CMDQ_OP_CFGI_CD_ALL:
+	case CMDQ_OP_CFGI_STE:
 		r.a0 = sid;
 		r.a1 = sid;
 		mock_cache_inv(cache, MOCK_SMMU_CACHE_CD, &r);
 		break;
-	case SMMUV3_OP_CFGI_STE_RANGE:
-		span = 2ULL << FIELD_GET(MOCK_CMD1_STE_RANGE, w1);
+	case CMDQ_OP_CFGI_ALL:
+		span = 2ULL << FIELD_GET(CMDQ_CFGI_1_RANGE, w1);
 		r.a0 = sid & ~(span - 1);
 		r.a1 = min_t(u64, (u64)r.a0 + span - 1, U32_MAX);
 		mock_cache_inv(cache, MOCK_SMMU_CACHE_CD, &r);
 		break;
-	case SMMUV3_OP_TLBI_NH_VA:
+	case CMDQ_OP_TLBI_NH_VA:
 		r.b0 = asid;
 		r.b1 = asid;
 		fallthrough;
-	case SMMUV3_OP_TLBI_NH_VAA:
+	case CMDQ_OP_TLBI_NH_VAA:
 		mock_tlbi_span(w0, w1, &r.x0, &r.x1);
 		r.a0 = vmid;
 		r.a1 = vmid;
 		mock_cache_inv(cache, MOCK_SMMU_CACHE_TLB, &r);
 		break;
-	case SMMUV3_OP_TLBI_NH_ASID:
+	case CMDQ_OP_TLBI_NH_ASID:
 		r.b0 = asid;
 		r.b1 = asid;
 		fallthrough;
-	case SMMUV3_OP_TLBI_NH_ALL:
-	case SMMUV3_OP_TLBI_S12_VMALL:
+	case CMDQ_OP_TLBI_NH_ALL:
+	case CMDQ_OP_TLBI_S12_VMALL:
 		r.a0 = vmid;
 		r.a1 = vmid;
 		fallthrough;
-	case SMMUV3_OP_TLBI_NSNH_ALL:
+	case CMDQ_OP_TLBI_NSNH_ALL:
 		mock_cache_inv(cache, MOCK_SMMU_CACHE_TLB, &r);
 		break;
-	case SMMUV3_OP_ATC_INV:
+	case CMDQ_OP_ATC_INV:
 		r.a0 = sid;
 		r.a1 = sid;
-		if ((w0 & SMMUV3_CMD0_SSV) && !(w0 & SMMUV3_CMD0_GLOBAL)) {
+		if ((w0 & CMDQ_0_SSV) && !(w0 & CMDQ_ATC_0_GLOBAL)) {
 			r.b0 = ssid;
 			r.b1 = ssid;
 		}
-		span = FIELD_GET(SMMUV3_CMD1_ATC_SIZE, w1);
-		if (span < SMMUV3_ATC_INV_SIZE_ALL)
-			mock_aligned_span(w1 & SMMUV3_CMD1_ADDR,
+		span = FIELD_GET(CMDQ_ATC_1_SIZE, w1);
+		if (span < CMDQ_ATC_1_SIZE_ALL)
+			mock_aligned_span(w1 & CMDQ_TLBI_1_VA_MASK,
 					  1ULL << (span + 12), &r.x0, &r.x1);
 		mock_cache_inv(cache, MOCK_SMMU_CACHE_ATC, &r);
 		break;

@@ -59,16 +59,15 @@
  * with -ETIMEDOUT after twice sync_timeout_ms without any room freed.
  */
 #include <linux/bitfield.h>
-#include <linux/iommufd_vsmmu.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/smmuv3_cmdq.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
+#include "../arm/arm-smmu-v3/arm-smmu-v3-vsmmu.h"
 #include "mock-smmu.h"
 #include "mock_smmu.h"
 
@@ -89,10 +88,9 @@ MODULE_PARM_DESC(sync_timeout_ms, "Time a CMD_SYNC is waited for, in ms (default
 #define MOCK_GERROR_CMDQ_ERR	BIT(0)
 
 /* The CMD_SYNC the driver appends: CS = SEV */
-#define MOCK_SYNC_CS_SEV	2
-#define MOCK_CMD0_SYNC						\
-	(FIELD_PREP(SMMUV3_CMD0_OP, SMMUV3_OP_CMD_SYNC) |	\
-	 FIELD_PREP(SMMUV3_CMD0_SYNC_CS, MOCK_SYNC_CS_SEV))
+#define MOCK_CMD0_SYNC					\
+	(FIELD_PREP(CMDQ_0_OP, CMDQ_OP_CMD_SYNC) |	\
+	 FIELD_PREP(CMDQ_SYNC_0_CS, CMDQ_SYNC_0_CS_SEV))
 
 /* The log is a ring too */
 #define MOCK_LOG_IDX(i)		((i) & (MOCK_SMMU_CMDQ_LOG_SIZE - 1))
@@ -177,7 +175,7 @@ struct mock_cmdq {
 	atomic_t fault;
 	struct mutex hw_lock;	/* model, log, counters */
 	struct mock_cache *cache;
-	u64 (*log)[SMMUV3_CMD_WORDS];
+	u64 (*log)[CMDQ_ENT_DWORDS];
 	u64 log_total;
 	u64 nr_cmds;
 	u64 nr_syncs;
@@ -241,7 +239,7 @@ static enum mock_cmd_result mock_cmdq_exec(struct mock_cmdq *q, u64 w0, u64 w1)
 		q->nr_cerror_ill++;
 		return MOCK_CMD_ILL;
 	}
-	if (FIELD_GET(SMMUV3_CMD0_OP, w0) == SMMUV3_OP_CMD_SYNC) {
+	if (FIELD_GET(CMDQ_0_OP, w0) == CMDQ_OP_CMD_SYNC) {
 		if (atomic_cmpxchg(&q->fault, MOCK_SMMU_FAULT_SYNC_TIMEOUT, 0) ==
 		    MOCK_SMMU_FAULT_SYNC_TIMEOUT)
 			return MOCK_CMD_STUCK;
@@ -278,14 +276,14 @@ static void mock_cmdq_consume(struct mock_cmdq *q)
 	mutex_lock(&q->hw_lock);
 	for (n = 0; cons != prod && n != MOCK_CMDQ_BATCH; n++) {
 		const u64 *cmd = &q->ring[(cons & MOCK_CMDQ_IDX) *
-					  SMMUV3_CMD_WORDS];
+					  CMDQ_ENT_DWORDS];
 
 		res = mock_cmdq_exec(q, cmd[0], cmd[1]);
 		if (res != MOCK_CMD_DONE)
 			break;
 		cons = (cons + 1) & MOCK_CMDQ_PTR;
 		/* Complete a sync at once, not at the end of the batch */
-		if (FIELD_GET(SMMUV3_CMD0_OP, cmd[0]) == SMMUV3_OP_CMD_SYNC) {
+		if (FIELD_GET(CMDQ_0_OP, cmd[0]) == CMDQ_OP_CMD_SYNC) {
 			mock_cmdq_set_cons(q, cons, res);
 			published = cons;
 		}
@@ -310,9 +308,9 @@ static int mock_cmdq_worker(void *data)
 
 /* --- The driver ------------------------------------------------------------ */
 
-static struct mock_cmdq *to_mock_cmdq(void *cookie)
+static struct mock_cmdq *to_mock_cmdq(struct arm_vsmmu_smmu *smmu)
 {
-	return ((struct mock_psmmu *)cookie)->cmdq;
+	return container_of(smmu, struct mock_psmmu, vsmmu)->cmdq;
 }
 
 static unsigned long mock_cmdq_timeout(void)
@@ -435,7 +433,7 @@ static int mock_cmdq_write(struct mock_cmdq *q, const u64 *cmds,
 		n = min(room, num);
 		for (i = 0; i != n; i++) {
 			u64 *cmd = &q->ring[((q->prod_seq + i) & MOCK_CMDQ_IDX) *
-					    SMMUV3_CMD_WORDS];
+					    CMDQ_ENT_DWORDS];
 
 			cmd[0] = *cmds++;
 			cmd[1] = *cmds++;
@@ -461,17 +459,18 @@ static int mock_cmdq_write(struct mock_cmdq *q, const u64 *cmds,
 	return rc;
 }
 
-static int mock_cmdq_issue(void *cookie, const u64 *cmds, unsigned int num)
+static int mock_cmdq_issue(struct arm_vsmmu_smmu *smmu, const u64 *cmds,
+			   unsigned int num)
 {
 	u64 last;
 
-	return mock_cmdq_write(to_mock_cmdq(cookie), cmds, num, &last);
+	return mock_cmdq_write(to_mock_cmdq(smmu), cmds, num, &last);
 }
 
-static int mock_cmdq_sync(void *cookie)
+static int mock_cmdq_sync(struct arm_vsmmu_smmu *smmu)
 {
-	struct mock_cmdq *q = to_mock_cmdq(cookie);
-	const u64 sync[SMMUV3_CMD_WORDS] = { MOCK_CMD0_SYNC, 0 };
+	struct mock_cmdq *q = to_mock_cmdq(smmu);
+	const u64 sync[CMDQ_ENT_DWORDS] = { MOCK_CMD0_SYNC, 0 };
 	unsigned long deadline;
 	u64 seq;
 	int rc;
@@ -508,11 +507,12 @@ static int mock_cmdq_sync(void *cookie)
 }
 
 /*
- * The command queue callbacks of the mock pSMMUs, for the vSMMU dispatcher:
- * the cookie is the struct mock_psmmu. A task's sync() reports the command
- * errors of the commands that task issued (see the top of this file).
+ * The command queue callbacks of the mock pSMMUs, for the vSMMU library:
+ * the pSMMU is the one mock_psmmu::vsmmu belongs to. A task's sync()
+ * reports the command errors of the commands that task issued (see the top
+ * of this file).
  */
-const struct iommufd_vsmmu_cmdq_ops mock_cmdq_ops = {
+const struct arm_vsmmu_smmu_ops mock_cmdq_ops = {
 	.issue = mock_cmdq_issue,
 	.sync = mock_cmdq_sync,
 };
@@ -663,7 +663,7 @@ int mock_cmdq_init(struct mock_psmmu *psmmu)
 	mutex_init(&q->hw_lock);
 	atomic_set(&q->fault, 0);
 
-	q->ring = kcalloc(MOCK_CMDQ_ENTRIES * SMMUV3_CMD_WORDS,
+	q->ring = kcalloc(MOCK_CMDQ_ENTRIES * CMDQ_ENT_DWORDS,
 			  sizeof(*q->ring), GFP_KERNEL);
 	q->log = kvcalloc(MOCK_SMMU_CMDQ_LOG_SIZE, sizeof(*q->log), GFP_KERNEL);
 	q->cache = mock_cache_alloc();

@@ -6,7 +6,6 @@
  * of a test through /dev/mock_smmu (see ctl.c).
  */
 #include <linux/bitfield.h>
-#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
@@ -18,7 +17,7 @@ static unsigned int num_psmmus = 4;
 module_param(num_psmmus, uint, 0444);
 MODULE_PARM_DESC(num_psmmus, "Number of mock physical SMMU instances (1-64, default 4)");
 
-#define MOCK_MAX_PSMMUS 64
+#define MOCK_MAX_PSMMUS ARM_VSMMU_MAX_SMMUS
 
 static struct mock_psmmu **psmmus;
 
@@ -34,35 +33,58 @@ struct mock_psmmu *mock_psmmu_get(unsigned int idx)
 	return idx < num_psmmus ? psmmus[idx] : NULL;
 }
 
-/**
- * mock_psmmu_alloc_vmid() - Allocate a VMID in a pSMMU's namespace
- * @psmmu: The pSMMU, whose lock the caller holds
- *
- * Return: the VMID (MOCK_VMID_MIN..MOCK_VMID_MAX), -ENOSPC when all are in
- * use, or -ENOMEM.
- */
-int mock_psmmu_alloc_vmid(struct mock_psmmu *psmmu)
-{
-	int vmid;
+const struct device_type mock_dev_type = {
+	.name = "mock-smmu-dev",
+};
 
-	lockdep_assert_held(&psmmu->lock);
-	vmid = ida_alloc_range(&psmmu->vmid_ida, MOCK_VMID_MIN, MOCK_VMID_MAX,
-			       GFP_KERNEL);
-	if (vmid >= 0)
-		psmmu->nr_vmids++;
-	return vmid;
+/**
+ * mock_dev_from_dev() - The mock device behind a struct device
+ * @dev: A device of type mock_dev_type
+ *
+ * Return: the mock device its platform data names.
+ */
+struct mock_dev *mock_dev_from_dev(struct device *dev)
+{
+	const struct mock_pdata *pdata = dev_get_platdata(dev);
+
+	return pdata->mdev;
+}
+
+/* The STE of a device no longer implements @domain: release what it held */
+static void mock_domain_put_ste(struct iommu_domain *domain,
+				struct mock_psmmu *psmmu)
+{
+	if (domain->type == IOMMU_DOMAIN_NESTED)
+		mock_nested_put_ste(domain, psmmu);
+	else if (domain->type == IOMMU_DOMAIN_UNMANAGED)
+		mock_paging_put_ste(domain, psmmu);
 }
 
 /**
- * mock_psmmu_free_vmid() - Free a VMID from mock_psmmu_alloc_vmid()
- * @psmmu: The pSMMU, whose lock the caller holds
- * @vmid: The VMID
+ * mock_dev_set_domain() - Point a device's STE at a new domain
+ * @mdev: The mock device
+ * @target: The STE that implements @domain for it
+ * @domain: The new domain, which took what @target needs (its VMID on the
+ *          device's pSMMU) before this call
+ *
+ * Writes the STE, then lets the domain the device leaves release what its
+ * STE held, which may invalidate that domain's TLB entries on the pSMMU.
  */
-void mock_psmmu_free_vmid(struct mock_psmmu *psmmu, u16 vmid)
+void mock_dev_set_domain(struct mock_dev *mdev, const struct mock_ste *target,
+			 struct iommu_domain *domain)
 {
-	lockdep_assert_held(&psmmu->lock);
-	ida_free(&psmmu->vmid_ida, vmid);
-	psmmu->nr_vmids--;
+	struct mock_psmmu *psmmu = mdev->psmmu;
+	struct iommu_domain *old = mdev->domain;
+
+	mutex_lock(&psmmu->lock);
+	if (mock_nested_s1(domain))
+		psmmu->nr_nested_attached++;
+	if (mock_nested_s1(old))
+		psmmu->nr_nested_attached--;
+	mock_ste_install(mdev, target, domain);
+	mutex_unlock(&psmmu->lock);
+	if (old)
+		mock_domain_put_ste(old, psmmu);
 }
 
 /**
@@ -75,7 +97,7 @@ void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
 {
 	mutex_lock(&psmmu->lock);
 	cnt->devices = psmmu->nr_devices;
-	cnt->vmids = psmmu->nr_vmids;
+	cnt->vmids = atomic_read(&psmmu->vsmmu.nr_vmids);
 	cnt->viommus = psmmu->nr_viommus;
 	cnt->vdevices = psmmu->nr_vdevices;
 	cnt->nested_attached = psmmu->nr_nested_attached;
@@ -90,9 +112,7 @@ static int mock_blocked_attach_dev(struct iommu_domain *domain,
 	struct mock_ste target;
 
 	mock_ste_make_abort(&target);
-	mutex_lock(&mdev->psmmu->lock);
-	mock_ste_install(mdev, &target, domain);
-	mutex_unlock(&mdev->psmmu->lock);
+	mock_dev_set_domain(mdev, &target, domain);
 	return 0;
 }
 
@@ -160,7 +180,7 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 	psmmu->idx = idx;
 	mutex_init(&psmmu->lock);
 	xa_init(&psmmu->streams);
-	ida_init(&psmmu->vmid_ida);
+	xa_init(&psmmu->vdevs);
 	psmmu->idr[0] = IDR0_S2P | IDR0_S1P |
 			FIELD_PREP(IDR0_TTF, IDR0_TTF_AARCH64) | IDR0_COHACC |
 			IDR0_ATS | IDR0_ASID16 | IDR0_VMID16 |
@@ -174,6 +194,14 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 	psmmu->iidr = FIELD_PREP(IIDR_IMPLEMENTER, MOCK_IIDR_IMPL) |
 		      FIELD_PREP(IIDR_PRODUCTID, idx);
 	psmmu->aidr = 0x1;	/* SMMUv3.1 */
+
+	psmmu->vsmmu.ops = &mock_cmdq_ops;
+	psmmu->vsmmu.idx = idx;
+	psmmu->vsmmu.asid_bits = psmmu->idr[0] & IDR0_ASID16 ? 16 : 8;
+	psmmu->vsmmu.ssid_bits = FIELD_GET(IDR1_SSIDSIZE, psmmu->idr[1]);
+	psmmu->vsmmu.range_inv = psmmu->idr[3] & IDR3_RIL;
+	psmmu->vsmmu.ats = psmmu->idr[0] & IDR0_ATS;
+	arm_vsmmu_smmu_init(&psmmu->vsmmu);
 
 	rc = mock_cmdq_init(psmmu);
 	if (rc)
@@ -192,6 +220,7 @@ err_sysfs:
 err_cmdq:
 	mock_cmdq_destroy(psmmu);
 err_free:
+	arm_vsmmu_smmu_destroy(&psmmu->vsmmu);
 	mutex_destroy(&psmmu->lock);
 	kfree(psmmu);
 	return ERR_PTR(rc);
@@ -202,12 +231,12 @@ static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
 	iommu_device_unregister(&psmmu->iommu);
 	iommu_device_sysfs_remove(&psmmu->iommu);
 	/* Every device, domain and vIOMMU is gone before the module exits */
-	WARN_ON(!xa_empty(&psmmu->streams));
-	WARN_ON(psmmu->nr_devices || psmmu->nr_vmids || psmmu->nr_viommus ||
-		psmmu->nr_vdevices);
+	WARN_ON(!xa_empty(&psmmu->streams) || !xa_empty(&psmmu->vdevs));
+	WARN_ON(psmmu->nr_devices || psmmu->nr_viommus || psmmu->nr_vdevices);
+	arm_vsmmu_smmu_destroy(&psmmu->vsmmu);
 	mock_cmdq_destroy(psmmu);
 	xa_destroy(&psmmu->streams);
-	ida_destroy(&psmmu->vmid_ida);
+	xa_destroy(&psmmu->vdevs);
 	mutex_destroy(&psmmu->lock);
 	kfree(psmmu);
 }

@@ -6,13 +6,12 @@
  */
 #include <linux/file.h>
 #include <linux/iommufd.h>
-#include <linux/iommufd_vsmmu.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
-#include <linux/smmuv3_cmdq.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "../arm/arm-smmu-v3/arm-smmu-v3-vsmmu.h"
 #include "mock-smmu.h"
 #include "mock_smmu.h"
 
@@ -20,22 +19,6 @@ struct mock_ctl {
 	struct mutex lock;	/* serialises all device operations */
 	struct xarray devs;	/* handle -> struct mock_dev */
 };
-
-/* What a mock device carries as platform data */
-struct mock_pdata {
-	struct mock_dev *mdev;
-};
-
-const struct device_type mock_dev_type = {
-	.name = "mock-smmu-dev",
-};
-
-struct mock_dev *mock_dev_from_dev(struct device *dev)
-{
-	const struct mock_pdata *pdata = dev_get_platdata(dev);
-
-	return pdata->mdev;
-}
 
 static int mock_dev_create(struct mock_ctl *ctl,
 			   struct mock_smmu_dev_create *cmd)
@@ -216,7 +199,7 @@ static int mock_ctl_get_counters(struct mock_smmu_counters *cmd)
 static int mock_ctl_cmdq_log(struct mock_smmu_cmdq_log *cmd)
 {
 	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
-	const size_t entry = SMMUV3_CMD_WORDS * sizeof(u64);
+	const size_t entry = CMDQ_ENT_DWORDS * sizeof(u64);
 	u64 *cmds = NULL;
 	unsigned int max;
 	u64 total;
@@ -316,15 +299,15 @@ static int mock_ctl_cmdq_raw(struct mock_smmu_cmdq_raw *cmd)
 		return -EINVAL;
 	if (cmd->num) {
 		cmds = memdup_array_user(u64_to_user_ptr(cmd->uptr), cmd->num,
-					 SMMUV3_CMD_WORDS * sizeof(u64));
+					 CMDQ_ENT_DWORDS * sizeof(u64));
 		if (IS_ERR(cmds))
 			return PTR_ERR(cmds);
-		rc = mock_cmdq_ops.issue(psmmu, cmds, cmd->num);
+		rc = mock_cmdq_ops.issue(&psmmu->vsmmu, cmds, cmd->num);
 		kfree(cmds);
 		if (rc)
 			return rc;
 	}
-	return mock_cmdq_ops.sync(psmmu);
+	return mock_cmdq_ops.sync(&psmmu->vsmmu);
 }
 
 /* Test hook: a kernel warning on request, for the VM runner's tests */

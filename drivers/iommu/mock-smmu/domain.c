@@ -7,9 +7,10 @@
  * A paging domain is a stage-2 table. Devices behind any pSMMU may attach to
  * it; each pSMMU tags the domain's TLB entries with a VMID of its own, which
  * it allocates at the first attach of one of its devices and frees when the
- * domain is freed.
+ * domain is freed. The vSMMU library keeps those VMIDs and the vIOMMUs
+ * nesting on the domain (mock_domain::s2): every unmap ends in
+ * arm_vsmmu_s2_flush(), which invalidates each of them where STEs use it.
  */
-#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -22,24 +23,25 @@ static int mock_domain_attach_dev(struct iommu_domain *domain,
 {
 	struct mock_domain *mdom = to_mock_domain(domain);
 	struct mock_dev *mdev = mock_dev_from_dev(dev);
-	struct mock_psmmu *psmmu = mdev->psmmu;
 	struct mock_ste target;
 	int vmid;
 
-	mutex_lock(&psmmu->lock);
-	vmid = mdom->vmids[psmmu->idx];
-	if (!vmid) {
-		vmid = mock_psmmu_alloc_vmid(psmmu);
-		if (vmid < 0) {
-			mutex_unlock(&psmmu->lock);
-			return vmid;
-		}
-		mdom->vmids[psmmu->idx] = vmid;
-	}
+	vmid = arm_vsmmu_s2_ste_get(mdom->s2, &mdev->psmmu->vsmmu);
+	if (vmid < 0)
+		return vmid;
 	mock_ste_make_s2(&target, vmid);
-	mock_ste_install(mdev, &target, domain);
-	mutex_unlock(&psmmu->lock);
+	mock_dev_set_domain(mdev, &target, domain);
 	return 0;
+}
+
+/**
+ * mock_paging_put_ste() - An STE of a device left a paging domain
+ * @domain: The paging domain
+ * @psmmu: The pSMMU of the device, whose STE was rewritten
+ */
+void mock_paging_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu)
+{
+	arm_vsmmu_s2_ste_put(to_mock_domain(domain)->s2, &psmmu->vsmmu);
 }
 
 static int mock_domain_map_pages(struct iommu_domain *domain,
@@ -80,7 +82,22 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 		if (WARN_ON(!xa_erase(&mdom->pfns, pfn + i)))
 			break;
 	}
+	if (i)
+		iommu_iotlb_gather_add_range(gather, iova, i * PAGE_SIZE);
 	return i * PAGE_SIZE;
+}
+
+/* After an unmap: no TLB entry of what was unmapped may be left anywhere */
+static void mock_domain_iotlb_sync(struct iommu_domain *domain,
+				   struct iommu_iotlb_gather *gather)
+{
+	if (gather->start <= gather->end)
+		arm_vsmmu_s2_flush(to_mock_domain(domain)->s2);
+}
+
+static void mock_domain_flush_iotlb_all(struct iommu_domain *domain)
+{
+	arm_vsmmu_s2_flush(to_mock_domain(domain)->s2);
 }
 
 static phys_addr_t mock_domain_iova_to_phys(struct iommu_domain *domain,
@@ -103,21 +120,12 @@ static bool mock_domain_enforce_cache_coherency(struct iommu_domain *domain)
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *mdom = to_mock_domain(domain);
-	struct mock_psmmu *psmmu;
-	unsigned int i;
 
 	/* iommufd unmaps everything before it frees a domain */
 	WARN_ON(!xa_empty(&mdom->pfns));
 	xa_destroy(&mdom->pfns);
-	/* No device is attached any more: return the VMIDs */
-	for (i = 0; i != mdom->num_psmmus; i++) {
-		if (!mdom->vmids[i])
-			continue;
-		psmmu = mock_psmmu_get(i);
-		mutex_lock(&psmmu->lock);
-		mock_psmmu_free_vmid(psmmu, mdom->vmids[i]);
-		mutex_unlock(&psmmu->lock);
-	}
+	/* No device is attached any more: flush and return the VMIDs */
+	arm_vsmmu_s2_free(mdom->s2);
 	kfree(mdom);
 }
 
@@ -125,6 +133,8 @@ static const struct iommu_domain_ops mock_paging_ops = {
 	.attach_dev = mock_domain_attach_dev,
 	.map_pages = mock_domain_map_pages,
 	.unmap_pages = mock_domain_unmap_pages,
+	.iotlb_sync = mock_domain_iotlb_sync,
+	.flush_iotlb_all = mock_domain_flush_iotlb_all,
 	.iova_to_phys = mock_domain_iova_to_phys,
 	.enforce_cache_coherency = mock_domain_enforce_cache_coherency,
 	.free = mock_domain_free,
@@ -143,7 +153,6 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,
 					    const struct iommu_user_data *user_data)
 {
-	unsigned int num_psmmus = mock_num_psmmus();
 	struct mock_domain *mdom;
 
 	if (flags & ~IOMMU_HWPT_ALLOC_NEST_PARENT)
@@ -151,10 +160,14 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 	if (parent || user_data)
 		return ERR_PTR(-EOPNOTSUPP);
 
-	mdom = kzalloc(struct_size(mdom, vmids, num_psmmus), GFP_KERNEL);
+	mdom = kzalloc(sizeof(*mdom), GFP_KERNEL);
 	if (!mdom)
 		return ERR_PTR(-ENOMEM);
-	mdom->num_psmmus = num_psmmus;
+	mdom->s2 = arm_vsmmu_s2_alloc(mock_num_psmmus());
+	if (!mdom->s2) {
+		kfree(mdom);
+		return ERR_PTR(-ENOMEM);
+	}
 	mdom->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	xa_init(&mdom->pfns);
 	mdom->domain.type = IOMMU_DOMAIN_UNMANAGED;

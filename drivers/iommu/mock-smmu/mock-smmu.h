@@ -10,10 +10,11 @@
 
 #include <linux/idr.h>
 #include <linux/iommu.h>
-#include <linux/iommufd_vsmmu.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/xarray.h>
+
+#include "../arm/arm-smmu-v3/arm-smmu-v3-vsmmu.h"
 
 struct iommufd_device;
 struct mock_smmu_counters;
@@ -39,37 +40,34 @@ struct mock_smmu_counters;
 #define IIDR_IMPLEMENTER	GENMASK(11, 0)
 #define IIDR_PRODUCTID		GENMASK(31, 20)
 
-/* VMIDs are 16 bits (IDR0.VMID16); VMID 0 is never handed out */
-#define MOCK_VMID_MIN		1
-#define MOCK_VMID_MAX		U16_MAX
-
 /*
  * One mock physical SMMU instance.
  *
- * @lock serialises changes to the instance's stream table and its entries,
- * to the VMIDs domains hold on it (mock_domain::vmids) and to its counters.
- * It nests inside the locks the IOMMU core and iommufd hold around the
- * driver callbacks (the group mutex around attach_dev, iommufd's vDEVICE
- * lock around vdevice_init) and is never held while calling into either.
+ * @lock serialises changes to the instance's stream table and its entries
+ * and to its counters. It nests inside the locks the IOMMU core and iommufd
+ * hold around the driver callbacks (the group mutex around attach_dev,
+ * iommufd's group lock around vdevice_init) and is never held while calling
+ * into either, or into the vSMMU library.
  */
 struct mock_psmmu {
 	struct iommu_device iommu;
+	/* The vSMMU library's view: command queue, features, VMIDs */
+	struct arm_vsmmu_smmu vsmmu;
 	unsigned int idx;
 	/* ID registers reported through IOMMU_GET_HW_INFO */
 	u32 idr[6];
 	u32 iidr;
 	u32 aidr;
-	struct mutex lock;	/* stream table, VMIDs, counters: see above */
+	struct mutex lock;	/* stream table, counters: see above */
 	/*
 	 * The stream table: StreamID -> struct mock_dev, whose @ste is the
 	 * entry of that StreamID. Modified under @lock.
 	 */
 	struct xarray streams;
-	/* VMID namespace of this instance */
-	struct ida vmid_ida;
+	/* StreamID -> struct mock_vdevice of the stream, under @lock */
+	struct xarray vdevs;
 	/* Counters reported by MOCK_SMMU_GET_COUNTERS, under @lock */
 	u64 nr_devices;
-	u64 nr_vmids;
 	u64 nr_viommus;
 	u64 nr_vdevices;
 	u64 nr_nested_attached;
@@ -77,12 +75,12 @@ struct mock_psmmu {
 	struct mock_cmdq *cmdq;
 };
 
-#define MOCK_STE_DWORDS		4
-
 /* A physical Stream Table Entry, in CPU byte order */
 struct mock_ste {
-	u64 data[MOCK_STE_DWORDS];
+	u64 data[STRTAB_STE_DWORDS];
 };
+
+struct mock_vdevice;
 
 /* A mock platform device with one StreamID, owned by a test's open file. */
 struct mock_dev {
@@ -99,55 +97,46 @@ struct mock_dev {
 	struct mock_ste ste;
 };
 
+/* What a mock device carries as platform data */
+struct mock_pdata {
+	struct mock_dev *mdev;
+};
+
 /* A paging domain backed by a software IOVA -> PA table. */
 struct mock_domain {
 	struct iommu_domain domain;
 	bool nest_parent;
 	/* IOVA page frame -> physical page frame (as xa_mk_value) */
 	struct xarray pfns;
-	unsigned int num_psmmus;
-	/*
-	 * The stage-2 VMID each pSMMU gave the domain at the first attach of
-	 * one of its devices, 0 if none yet; entry i is under the lock of
-	 * pSMMU i. Freed with the domain.
-	 */
-	u16 vmids[] __counted_by(num_psmmus);
+	/* Its VMIDs, and the vIOMMUs nesting on it: the vSMMU library's part */
+	struct arm_vsmmu_s2 *s2;
 };
 
 /*
- * Per-vIOMMU state (iommufd_viommu_priv()). @vsmmu lists the pSMMUs the
- * vIOMMU spans, each with the VMID it allocated for the vIOMMU; it is set
- * up by viommu_init and constant until viommu_destroy, but for the counts
- * of stage-1 attachments the dispatcher reads. @streams holds the vDEVICEs
- * by physical stream, for the attach of stage-1 nested domains.
+ * A vIOMMU of the mock is a struct arm_vsmmu: the vSMMU library's state,
+ * with the pSMMUs it spans and the VMID each gave it.
  */
-struct mock_viommu {
-	/* (pSMMU index << 32 | StreamID) -> struct mock_vdevice */
-	struct xarray streams;
-	struct iommufd_vsmmu *vsmmu;
-};
 
 /*
- * Per-vDEVICE state (iommufd_vdevice_priv()). A copy of what the vDEVICE
- * binds, since the mock device may be gone before the vDEVICE.
+ * A vDEVICE: the library's part, and the pSMMU of the stream it stands for
+ * (its physical StreamID is vsmmu.psid). The mock device may be removed
+ * while a concurrent IOMMU_DESTROY of the vDEVICE still runs, so this is
+ * all the vDEVICE knows of it.
  */
 struct mock_vdevice {
-	/* First, as the dispatcher reads it: pSMMU (index in vsmmu) and SID */
-	struct iommufd_vsmmu_vdev target;
+	struct arm_vsmmu_vdev vsmmu;
 	struct mock_psmmu *psmmu;
-	u64 virt_id;
 };
 
 /* Guest STE fields a nested domain takes (UAPI: struct iommu_hwpt_arm_smmuv3) */
-#define MOCK_STE0_S1_FIELDS	(GENMASK_ULL(51, 4) | GENMASK_ULL(63, 59))
-#define MOCK_STE1_S1_FIELDS	(GENMASK_ULL(7, 0) | BIT_ULL(27))
-#define MOCK_STE1_EATS		GENMASK_ULL(29, 28)
-#define MOCK_STE_EATS_TRANS	1
+#define MOCK_VSTE0_ALLOWED \
+	(STRTAB_STE_0_V | STRTAB_STE_0_CFG | STRTAB_STE_0_S1_FIELDS)
+#define MOCK_VSTE1_ALLOWED	(STRTAB_STE_1_S1_FIELDS | STRTAB_STE_1_EATS)
 
 /* A nested domain: a guest STE on top of a vIOMMU's nesting parent */
 struct mock_nested {
 	struct iommu_domain domain;
-	struct mock_viommu *mv;
+	struct arm_vsmmu *vsmmu;
 	/* The guest's Config: abort, bypass or stage-1 translate */
 	unsigned int cfg;
 	/* The guest's stage-1 fields of STE words 0 and 1, CPU order */
@@ -167,11 +156,11 @@ extern const struct device_type mock_dev_type;
 
 struct mock_psmmu *mock_psmmu_get(unsigned int idx);
 unsigned int mock_num_psmmus(void);
-int mock_psmmu_alloc_vmid(struct mock_psmmu *psmmu);
-void mock_psmmu_free_vmid(struct mock_psmmu *psmmu, u16 vmid);
 void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
 			     struct mock_smmu_counters *cnt);
 struct mock_dev *mock_dev_from_dev(struct device *dev);
+void mock_dev_set_domain(struct mock_dev *mdev, const struct mock_ste *target,
+			 struct iommu_domain *domain);
 
 int mock_stream_add(struct mock_dev *mdev);
 void mock_stream_remove(struct mock_dev *mdev);
@@ -180,19 +169,19 @@ void mock_ste_make_s2(struct mock_ste *ste, u16 vmid);
 void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target,
 		      struct iommu_domain *domain);
 int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
-		  u64 ste[MOCK_STE_DWORDS]);
+		  u64 ste[STRTAB_STE_DWORDS]);
 
 struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,
 					    const struct iommu_user_data *user_data);
 struct mock_domain *mock_domain_to_nest_parent(struct iommu_domain *domain);
+void mock_paging_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu);
 
 struct mock_nested *mock_nested_s1(struct iommu_domain *domain);
-int mock_viommu_pidx(struct mock_viommu *mv, struct mock_psmmu *psmmu);
-bool mock_viommu_has_vdev(struct mock_viommu *mv, struct mock_dev *mdev);
+void mock_nested_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu);
+bool mock_viommu_has_vdev(struct arm_vsmmu *vsmmu, struct mock_dev *mdev);
 struct iommu_domain *
-mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu,
-				struct device *dev, u32 flags,
+mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, u32 flags,
 				const struct iommu_user_data *user_data);
 
 int mock_viommu_register(void);
@@ -203,11 +192,10 @@ void mock_ctl_exit(void);
 
 /*
  * Command queue of each pSMMU (cmdq.c) and the hardware model that executes
- * its commands (cmdq-model.c): the vSMMU dispatcher's mock_cmdq_ops, and the
+ * its commands (cmdq-model.c): the vSMMU library's mock_cmdq_ops, and the
  * state MOCK_SMMU_CMDQ_LOG, MOCK_SMMU_CACHE_FILL/READ,
  * MOCK_SMMU_INJECT_FAULT, MOCK_SMMU_CMDQ_RAW and MOCK_SMMU_GET_COUNTERS show.
  */
-struct iommufd_vsmmu_cmdq_ops;
 struct mock_cmdq;
 struct mock_cache;
 struct mock_smmu_cache_entry;
@@ -215,7 +203,7 @@ struct mock_smmu_cache_entry;
 /* Entries of each kind the cache model holds at most */
 #define MOCK_CACHE_KIND_MAX	4096
 
-extern const struct iommufd_vsmmu_cmdq_ops mock_cmdq_ops;
+extern const struct arm_vsmmu_smmu_ops mock_cmdq_ops;
 
 int mock_cmdq_init(struct mock_psmmu *psmmu);
 void mock_cmdq_destroy(struct mock_psmmu *psmmu);

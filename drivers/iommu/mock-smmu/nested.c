@@ -16,12 +16,6 @@
 #include <uapi/linux/iommufd.h>
 
 #include "mock-smmu.h"
-#include "mock_smmu.h"
-
-/* Everything a guest may set in STE words 0 and 1 */
-#define MOCK_VSTE0_ALLOWED \
-	(MOCK_STE0_V | MOCK_STE0_CFG_MASK | MOCK_STE0_S1_FIELDS)
-#define MOCK_VSTE1_ALLOWED	(MOCK_STE1_S1_FIELDS | MOCK_STE1_EATS)
 
 static struct mock_nested *to_mock_nested(struct iommu_domain *domain)
 {
@@ -42,7 +36,29 @@ struct mock_nested *mock_nested_s1(struct iommu_domain *domain)
 	if (!domain || domain->type != IOMMU_DOMAIN_NESTED)
 		return NULL;
 	nested = to_mock_nested(domain);
-	return nested->cfg == MOCK_STE_CFG_S1_TRANS ? nested : NULL;
+	return nested->cfg == STRTAB_STE_0_CFG_S1_TRANS ? nested : NULL;
+}
+
+/* Whether the STE of a nested domain uses its vIOMMU's VMID */
+static bool mock_nested_uses_vmid(struct mock_nested *nested)
+{
+	return nested->cfg == STRTAB_STE_0_CFG_S1_TRANS ||
+	       nested->cfg == STRTAB_STE_0_CFG_BYPASS;
+}
+
+/**
+ * mock_nested_put_ste() - An STE of a device left a nested domain
+ * @domain: The nested domain
+ * @psmmu: The pSMMU of the device, whose STE was rewritten
+ */
+void mock_nested_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu)
+{
+	struct mock_nested *nested = to_mock_nested(domain);
+	int pidx = arm_vsmmu_pidx(nested->vsmmu, &psmmu->vsmmu);
+
+	if (mock_nested_uses_vmid(nested) && !WARN_ON(pidx < 0))
+		arm_vsmmu_ste_put(nested->vsmmu, pidx,
+				  nested->cfg == STRTAB_STE_0_CFG_S1_TRANS);
 }
 
 static int mock_nested_attach_dev(struct iommu_domain *domain,
@@ -50,43 +66,47 @@ static int mock_nested_attach_dev(struct iommu_domain *domain,
 {
 	struct mock_nested *nested = to_mock_nested(domain);
 	struct mock_dev *mdev = mock_dev_from_dev(dev);
-	struct mock_psmmu *psmmu = mdev->psmmu;
+	struct arm_vsmmu *vsmmu = nested->vsmmu;
 	struct mock_ste target;
+	u16 vmid;
 	int pidx;
 
-	pidx = mock_viommu_pidx(nested->mv, psmmu);
+	pidx = arm_vsmmu_pidx(vsmmu, &mdev->psmmu->vsmmu);
 	if (pidx < 0)
 		return pidx;
 	/* The guest's stage 1 is tagged with its vSID: it must have one */
-	if (nested->cfg == MOCK_STE_CFG_S1_TRANS &&
-	    !mock_viommu_has_vdev(nested->mv, mdev))
+	if (nested->cfg == STRTAB_STE_0_CFG_S1_TRANS &&
+	    !mock_viommu_has_vdev(vsmmu, mdev))
 		return -ENOENT;
 
+	vmid = vsmmu->pinst[pidx].vmid;
 	switch (nested->cfg) {
-	case MOCK_STE_CFG_S1_TRANS:
-		mock_ste_make_s2(&target, nested->mv->vsmmu->pinst[pidx].vmid);
-		target.data[0] &= ~MOCK_STE0_CFG_MASK;
-		target.data[0] |= FIELD_PREP(MOCK_STE0_CFG_MASK,
-					     MOCK_STE_CFG_NESTED) |
+	case STRTAB_STE_0_CFG_S1_TRANS:
+		mock_ste_make_s2(&target, vmid);
+		target.data[0] &= ~STRTAB_STE_0_CFG;
+		target.data[0] |= FIELD_PREP(STRTAB_STE_0_CFG,
+					     STRTAB_STE_0_CFG_NESTED) |
 				  nested->s1[0];
 		/* Events of the stage-1 are merged, so a guest cannot flood */
-		target.data[1] = nested->s1[1] | MOCK_STE1_MEV;
+		target.data[1] = nested->s1[1] | STRTAB_STE_1_MEV;
 		if (nested->ats)
-			target.data[1] |= FIELD_PREP(MOCK_STE1_EATS,
-						     MOCK_STE_EATS_TRANS);
+			target.data[1] |= FIELD_PREP(STRTAB_STE_1_EATS,
+						     STRTAB_STE_1_EATS_TRANS);
 		break;
-	case MOCK_STE_CFG_BYPASS:
+	case STRTAB_STE_0_CFG_BYPASS:
 		/* The guest sees bypass; the device still goes through S2 */
-		mock_ste_make_s2(&target, nested->mv->vsmmu->pinst[pidx].vmid);
+		mock_ste_make_s2(&target, vmid);
 		break;
 	default:
 		mock_ste_make_abort(&target);
 		break;
 	}
 
-	mutex_lock(&psmmu->lock);
-	mock_ste_install(mdev, &target, domain);
-	mutex_unlock(&psmmu->lock);
+	/* Guest invalidations reach the pSMMU before the STE can be used */
+	if (mock_nested_uses_vmid(nested))
+		arm_vsmmu_ste_get(vsmmu, pidx,
+				  nested->cfg == STRTAB_STE_0_CFG_S1_TRANS);
+	mock_dev_set_domain(mdev, &target, domain);
 	return 0;
 }
 
@@ -109,47 +129,45 @@ static int mock_nested_parse_vste(struct mock_nested *nested, u64 ste0,
 {
 	u64 eats;
 
-	if (!(ste0 & MOCK_STE0_V)) {
+	if (!(ste0 & STRTAB_STE_0_V)) {
 		/* An invalid STE aborts, as if the guest had written abort */
-		nested->cfg = MOCK_STE_CFG_ABORT;
+		nested->cfg = STRTAB_STE_0_CFG_ABORT;
 		return 0;
 	}
 	if ((ste0 & ~MOCK_VSTE0_ALLOWED) || (ste1 & ~MOCK_VSTE1_ALLOWED))
 		return -EIO;
 
-	nested->cfg = FIELD_GET(MOCK_STE0_CFG_MASK, ste0);
-	if (nested->cfg != MOCK_STE_CFG_ABORT &&
-	    nested->cfg != MOCK_STE_CFG_BYPASS &&
-	    nested->cfg != MOCK_STE_CFG_S1_TRANS)
+	nested->cfg = FIELD_GET(STRTAB_STE_0_CFG, ste0);
+	if (nested->cfg != STRTAB_STE_0_CFG_ABORT &&
+	    nested->cfg != STRTAB_STE_0_CFG_BYPASS &&
+	    nested->cfg != STRTAB_STE_0_CFG_S1_TRANS)
 		return -EIO;
 
-	eats = FIELD_GET(MOCK_STE1_EATS, ste1);
-	if (eats > MOCK_STE_EATS_TRANS)
+	eats = FIELD_GET(STRTAB_STE_1_EATS, ste1);
+	if (eats > STRTAB_STE_1_EATS_TRANS)
 		return -EIO;
 	/* The physical EATS is the driver's choice, not the guest's */
-	nested->ats = nested->cfg == MOCK_STE_CFG_S1_TRANS && eats;
-	nested->s1[0] = ste0 & MOCK_STE0_S1_FIELDS;
-	nested->s1[1] = ste1 & MOCK_STE1_S1_FIELDS;
+	nested->ats = nested->cfg == STRTAB_STE_0_CFG_S1_TRANS && eats;
+	nested->s1[0] = ste0 & STRTAB_STE_0_S1_FIELDS;
+	nested->s1[1] = ste1 & STRTAB_STE_1_S1_FIELDS;
 	return 0;
 }
 
 /**
  * mock_viommu_alloc_domain_nested() - Nested domain of a mock vIOMMU
  * @viommu: The vIOMMU
- * @dev: The device named by IOMMU_HWPT_ALLOC
  * @flags: IOMMU_HWPT_ALLOC flags left by the core; none is supported
  * @user_data: A struct iommu_hwpt_arm_smmuv3
  *
+ * The core checked that the device is behind a pSMMU the vIOMMU spans.
+ *
  * Return: the domain, or ERR_PTR(-EOPNOTSUPP) for flags, -EINVAL for a
- * wrong data type or length or a device behind a pSMMU the vIOMMU does not
- * span, -EIO for an STE a guest may not set, -ENOMEM.
+ * wrong data type or length, -EIO for an STE a guest may not set, -ENOMEM.
  */
 struct iommu_domain *
-mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu,
-				struct device *dev, u32 flags,
+mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, u32 flags,
 				const struct iommu_user_data *user_data)
 {
-	struct mock_viommu *mv = iommufd_viommu_priv(viommu);
 	struct iommu_hwpt_arm_smmuv3 arg;
 	struct mock_nested *nested;
 	int rc;
@@ -160,8 +178,6 @@ mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu,
 					 IOMMU_HWPT_DATA_ARM_SMMUV3, ste);
 	if (rc)
 		return ERR_PTR(rc);
-	if (mock_viommu_pidx(mv, mock_dev_from_dev(dev)->psmmu) < 0)
-		return ERR_PTR(-EINVAL);
 
 	nested = kzalloc(sizeof(*nested), GFP_KERNEL);
 	if (!nested)
@@ -172,7 +188,7 @@ mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu,
 		kfree(nested);
 		return ERR_PTR(rc);
 	}
-	nested->mv = mv;
+	nested->vsmmu = to_arm_vsmmu(viommu);
 	nested->domain.type = IOMMU_DOMAIN_NESTED;
 	nested->domain.ops = &mock_nested_ops;
 	return &nested->domain;

@@ -10,7 +10,6 @@
 #include <linux/string.h>
 
 #include "mock-smmu.h"
-#include "mock_smmu.h"
 
 /**
  * mock_stream_add() - Add the StreamID of a new mock device to its pSMMU
@@ -59,8 +58,8 @@ void mock_stream_remove(struct mock_dev *mdev)
 void mock_ste_make_abort(struct mock_ste *ste)
 {
 	memset(ste, 0, sizeof(*ste));
-	ste->data[0] = MOCK_STE0_V |
-		       FIELD_PREP(MOCK_STE0_CFG_MASK, MOCK_STE_CFG_ABORT);
+	ste->data[0] = STRTAB_STE_0_V |
+		       FIELD_PREP(STRTAB_STE_0_CFG, STRTAB_STE_0_CFG_ABORT);
 }
 
 /**
@@ -71,9 +70,9 @@ void mock_ste_make_abort(struct mock_ste *ste)
 void mock_ste_make_s2(struct mock_ste *ste, u16 vmid)
 {
 	memset(ste, 0, sizeof(*ste));
-	ste->data[0] = MOCK_STE0_V |
-		       FIELD_PREP(MOCK_STE0_CFG_MASK, MOCK_STE_CFG_S2_TRANS);
-	ste->data[2] = FIELD_PREP(MOCK_STE2_VMID_MASK, vmid);
+	ste->data[0] = STRTAB_STE_0_V |
+		       FIELD_PREP(STRTAB_STE_0_CFG, STRTAB_STE_0_CFG_S2_TRANS);
+	ste->data[2] = FIELD_PREP(STRTAB_STE_2_S2VMID, vmid);
 }
 
 /**
@@ -82,33 +81,14 @@ void mock_ste_make_s2(struct mock_ste *ste, u16 vmid)
  * @target: The new STE
  * @domain: The domain @target implements, now the device's domain
  *
- * Keeps the record of where stage-1 nested domains live exact: leaving a
- * stage-1 translating nested domain and entering one are both reported to
- * the vIOMMU's dispatcher, including the two halves of a replace.
- *
  * The caller holds the lock of @mdev->psmmu.
  */
 void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target,
 		      struct iommu_domain *domain)
 {
-	struct mock_psmmu *psmmu = mdev->psmmu;
-	struct mock_nested *old = mock_nested_s1(mdev->domain);
-	struct mock_nested *new = mock_nested_s1(domain);
-
-	lockdep_assert_held(&psmmu->lock);
-	/* Count the new home first: no window without either */
-	if (new) {
-		iommufd_vsmmu_s1_attached(new->mv->vsmmu,
-					  mock_viommu_pidx(new->mv, psmmu), true);
-		psmmu->nr_nested_attached++;
-	}
+	lockdep_assert_held(&mdev->psmmu->lock);
 	mdev->ste = *target;
 	mdev->domain = domain;
-	if (old) {
-		iommufd_vsmmu_s1_attached(old->mv->vsmmu,
-					  mock_viommu_pidx(old->mv, psmmu), false);
-		psmmu->nr_nested_attached--;
-	}
 }
 
 /**
@@ -120,7 +100,7 @@ void mock_ste_install(struct mock_dev *mdev, const struct mock_ste *target,
  * Return: 0, or -ENOENT if no mock device uses @sid behind @psmmu.
  */
 int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
-		  u64 ste[MOCK_STE_DWORDS])
+		  u64 ste[STRTAB_STE_DWORDS])
 {
 	struct mock_dev *mdev;
 	int rc = -ENOENT;
