@@ -7,38 +7,47 @@
 # (about 5 s under TCG). Prints TAP; exits 0 if every case passed.
 #
 #   tools/testing/vm/tests/run.sh [--kernel F] [--modules DIR]
-#           [--bin-dir DIR] [--accel A] [--no-make] [--keep]
+#           [--kdir DIR] [--bin-dir DIR] [--accel A] [--no-make] [--keep]
 #
 # The kernel defaults to VMLINUZ of build/env.mk and the modules to
-# build/modules (make modules builds them; the mock must have the
-# MOCK_SMMU_TEST_WARN hook). --no-make skips the cases that run make
+# build/modules (make modules builds them). The kernel warning case loads
+# a test module of its own, warn_mod.ko, built with Kbuild against --kdir
+# (default KDIR of build/env.mk: the kernel's headers or build tree) in
+# build/vm-tests/warn_mod. --no-make skips the cases that run make
 # vm-exec; --keep keeps the scratch directory.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
 VMRUN=$TOP/tools/testing/vm/vmrun.sh
 KERNEL="" MODDIR=$TOP/build/modules BINDIR=$TOP/build/selftests ACCEL=""
+KDIR=""
 USE_MAKE=1 KEEP=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) KERNEL=$2; shift ;;
 	--modules) MODDIR=$2; shift ;;
+	--kdir) KDIR=$2; shift ;;
 	--bin-dir) BINDIR=$2; shift ;;
 	--accel) ACCEL=$2; shift ;;
 	--no-make) USE_MAKE=0 ;;
 	--keep) KEEP=1 ;;
-	-h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-if [ -z "$KERNEL" ] && [ -f "$TOP/build/env.mk" ]; then
-	KERNEL=$(sed -n 's/^VMLINUZ := //p' "$TOP/build/env.mk")
+if [ -f "$TOP/build/env.mk" ]; then
+	[ -n "$KERNEL" ] || KERNEL=$(sed -n 's/^VMLINUZ := //p' "$TOP/build/env.mk")
+	[ -n "$KDIR" ] || KDIR=$(sed -n 's/^KDIR := //p' "$TOP/build/env.mk")
 fi
 if [ ! -f "$KERNEL" ] || [ ! -f "$MODDIR/mock_smmu.ko" ]; then
 	echo "run.sh: no kernel or modules: run make modules first (or see --help)" >&2
+	exit 2
+fi
+if [ ! -f "$KDIR/Makefile" ]; then
+	echo "run.sh: no kernel build tree to build warn_mod.ko against: run make modules first (or see --kdir)" >&2
 	exit 2
 fi
 
@@ -60,14 +69,27 @@ VM=("$VMRUN" --kernel "$KERNEL" --modules "$MODDIR" --bin-dir "$BINDIR"
     --work "$T/work" --timeout 300)
 
 # --- the programs ----------------------------------------------------------
-CFLAGS=(-static -O2 -Wall -Werror -I"$TOP/drivers/iommu/mock-smmu")
-for p in args exit3 warn; do
+CFLAGS=(-static -O2 -Wall -Werror)
+for p in args exit3; do
 	if ! gcc "${CFLAGS[@]}" -o "$T/$p" "$TOP/tools/testing/vm/tests/$p.c"; then
 		echo "run.sh: building $p failed" >&2
 		exit 1
 	fi
 done
 gcc -O2 -o "$T/dynamic" "$TOP/tools/testing/vm/tests/args.c" || exit 1
+# The test module: Kbuild writes next to its sources, so it builds in a
+# copy under build/ (rebuilt only when the sources change)
+WARN_MOD=$TOP/build/vm-tests/warn_mod
+mkdir -p "$WARN_MOD" || exit 1
+for f in Kbuild warn_mod.c; do
+	cmp -s "$TOP/tools/testing/vm/tests/warn_mod/$f" "$WARN_MOD/$f" ||
+		cp "$TOP/tools/testing/vm/tests/warn_mod/$f" "$WARN_MOD/$f" || exit 1
+done
+if ! make -s -C "$KDIR" M="$WARN_MOD" modules >"$T/warn_mod.log" 2>&1; then
+	cat "$T/warn_mod.log" >&2
+	echo "run.sh: building warn_mod.ko against $KDIR failed" >&2
+	exit 1
+fi
 echo "first line of data" >"$T/data.txt"
 for b in $(seq 0 255); do
 	printf "\\$(printf %03o "$b")"
@@ -157,14 +179,16 @@ run exit3 "${VM[@]}" --prog "$T/exit3" exec
 check exit3 "want_rc 3" \
 	"cmp -s '$T/exit3.out' '$T/exit3.expected' || echo 'stdout is not the 16 KiB the program wrote'"
 
-# 3: the program succeeds, but the mock's test hook made a kernel WARN
-run warn "${VM[@]}" --prog "$T/warn" exec
+# 3: the program, a #! script, succeeds, but the module it loaded made a
+# kernel WARN
+run warn "${VM[@]}" --prog "$TOP/tools/testing/vm/tests/warn.sh" \
+	--files "$WARN_MOD/warn_mod.ko" exec
 check warn "want_rc 1" \
-	"has warn out 'warn: MOCK_SMMU_TEST_WARN done'" \
+	"has warn out 'warn: warn_mod.ko loaded and unloaded'" \
 	"has warn err 'FAIL: kernel report'" \
-	"has warn err '1 warning(s) after warn'" \
+	"has warn err '1 warning(s) after warn.sh'" \
 	"has warn err 'WARNING: CPU'" \
-	"has warn err 'MOCK_SMMU_TEST_WARN: warning requested by user space'" \
+	"has warn err \"warn_mod: warning requested by the VM runner's tests\"" \
 	"has warn err 'the program exited 0, but the run is not clean'"
 
 # 4, 5: a missing program or file is refused before anything boots
