@@ -310,15 +310,6 @@ static int mock_ctl_cmdq_raw(struct mock_smmu_cmdq_raw *cmd)
 	return mock_cmdq_ops.sync(&psmmu->vsmmu);
 }
 
-/* Test hook: a kernel warning on request, for the VM runner's tests */
-static int mock_ctl_test_warn(struct mock_smmu_test_warn *cmd)
-{
-	if (cmd->magic != MOCK_SMMU_TEST_WARN_MAGIC || cmd->__reserved)
-		return -EINVAL;
-	WARN(1, "mock_smmu: MOCK_SMMU_TEST_WARN: warning requested by user space (test hook)\n");
-	return 0;
-}
-
 /*
  * The command queue ioctls use nothing of the file, so they do not take its
  * lock: threads sharing a file can put commands on a queue concurrently.
@@ -356,7 +347,6 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		struct mock_smmu_cache cache;
 		struct mock_smmu_fault fault;
 		struct mock_smmu_cmdq_raw raw;
-		struct mock_smmu_test_warn warn;
 	} buf = {};
 	size_t size = _IOC_SIZE(ioctl);
 	long rc;
@@ -391,9 +381,6 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		break;
 	case MOCK_SMMU_GET_COUNTERS:
 		rc = mock_ctl_get_counters(&buf.counters);
-		break;
-	case MOCK_SMMU_TEST_WARN:
-		rc = mock_ctl_test_warn(&buf.warn);
 		break;
 	default:
 		rc = -ENOTTY;

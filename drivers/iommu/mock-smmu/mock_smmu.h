@@ -277,24 +277,4 @@ struct mock_smmu_cmdq_raw {
 
 #define MOCK_SMMU_CMDQ_RAW _IOW(MOCK_SMMU_TYPE, 13, struct mock_smmu_cmdq_raw)
 
-/**
- * struct mock_smmu_test_warn - ioctl(MOCK_SMMU_TEST_WARN)
- * @magic: Must be MOCK_SMMU_TEST_WARN_MAGIC (EINVAL otherwise)
- * @__reserved: Must be 0 (EINVAL otherwise)
- *
- * Test hook, not a model of anything: the mock prints a kernel warning
- * (WARN(), a "WARNING:" line with a stack trace, and the kernel is tainted)
- * and returns 0. It lets the VM runner's tests (tools/testing/vm/tests)
- * check that a kernel report during a run fails the run. The magic value
- * keeps an ioctl number sweep from hitting it by chance.
- */
-struct mock_smmu_test_warn {
-	__u32 magic;
-	__u32 __reserved;
-};
-
-#define MOCK_SMMU_TEST_WARN_MAGIC	0x5741524eU	/* "WARN" */
-
-#define MOCK_SMMU_TEST_WARN _IOW(MOCK_SMMU_TYPE, 14, struct mock_smmu_test_warn)
-
 #endif /* _MOCK_SMMU_H */
