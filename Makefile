@@ -127,21 +127,29 @@ distclean:
 
 # ---- Packaging and documentation ---------------------------------------
 #
-#   make dkms-install     (root) register, build and install both modules
+#   make dkms-install     (root) register, build and install iommufd.ko
 #                         with DKMS for every installed 6.12 kernel
-#                         (DKMS_KERNELS="6.12.N+deb12-amd64 ..." to choose)
-#   make dkms-uninstall   (root) remove them from DKMS again
-#   make dkms-check       (root, CI) dkms build/install into a temporary
-#                         tree, then headers_install + a compile test
+#                         (DKMS_KERNELS="6.12.N+deb12-amd64 ..." to choose);
+#                         DKMS_WITH_MOCK=1 adds the mock SMMU driver,
+#                         mock_smmu.ko, as a second DKMS package
+#   make dkms-uninstall   (root) remove both from DKMS again
+#   make dkms-check       (root, CI) dkms build/install with and without the
+#                         mock into a temporary tree, then headers_install
+#                         + a compile test
 #   make docs-check       kernel-doc directives of Documentation/ resolve
 #   make htmldocs         Sphinx HTML of Documentation/ in build/htmldocs
 
 DKMS_KERNELS ?=
+DKMS_WITH_MOCK ?=
+ifneq ($(filter-out 0 1,$(DKMS_WITH_MOCK)),)
+$(error DKMS_WITH_MOCK=$(DKMS_WITH_MOCK): use DKMS_WITH_MOCK=1 for the mock SMMU driver, or leave it out)
+endif
 
 .PHONY: dkms-install dkms-uninstall dkms-check docs-check htmldocs
 
 dkms-install:
-	$(Q)$(TOP)/scripts/dkms-build.sh install $(DKMS_KERNELS)
+	$(Q)$(TOP)/scripts/dkms-build.sh install \
+		$(if $(filter 1,$(DKMS_WITH_MOCK)),--with-mock) $(DKMS_KERNELS)
 
 dkms-uninstall:
 	$(Q)$(TOP)/scripts/dkms-build.sh uninstall

@@ -1,39 +1,57 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# DKMS support of iommufd-viommu (see dkms.conf).
+# DKMS support of iommufd-viommu (see dkms.conf) and of its optional mock
+# SMMU driver package, iommufd-viommu-mock (see dkms-mock.conf).
 #
 # Usage: scripts/dkms-build.sh COMMAND [ARGS]
 #
 #   check KERNELVER [KDIR]    Check that KERNELVER can be built for: its
 #                             headers, linux-source-6.12 and the tools. Prints
 #                             the apt-get command for what is missing and
-#                             fails. dkms.conf's PRE_BUILD.
-#   modules KERNELVER [KDIR]  Build iommufd.ko and mock_smmu.ko for KERNELVER
-#                             in build/ of this tree: check, then unpack the
-#                             sources with scripts/prepare-src.sh and run
-#                             Kbuild against KDIR (default
-#                             /lib/modules/KERNELVER/build). dkms.conf's MAKE.
-#   install [KERNELVER...]    As root: copy this tree (its git files) to
+#                             fails. PRE_BUILD of both packages.
+#   modules [--with-mock] KERNELVER [KDIR]
+#                             Build iommufd.ko for KERNELVER in build/ of
+#                             this tree, and with --with-mock mock_smmu.ko
+#                             against it: check, then unpack the sources with
+#                             scripts/prepare-src.sh and run Kbuild against
+#                             KDIR (default /lib/modules/KERNELVER/build).
+#                             MAKE of both packages.
+#   install [--with-mock] [KERNELVER...]
+#                             As root: copy this tree (its git files) to
 #                             /usr/src/iommufd-viommu-VERSION, then dkms add,
-#                             build and install for each KERNELVER (default:
-#                             every kernel whose 6.12 headers are installed).
-#   uninstall                 As root: dkms remove --all, delete the copy.
+#                             build and install iommufd-viommu for each
+#                             KERNELVER (default: every kernel whose 6.12
+#                             headers are installed). With --with-mock, the
+#                             same for iommufd-viommu-mock (a second copy,
+#                             /usr/src/iommufd-viommu-mock-VERSION); without
+#                             it, a mock package registered before is
+#                             removed, since it must match iommufd.ko. A
+#                             package already installed from this same tree
+#                             for each KERNELVER is kept as it is.
+#   uninstall                 As root: dkms remove --all of both packages,
+#                             delete the copies.
 #   ci [KERNELVER...]         As root, for CI: install dkms if it is missing,
-#                             run dkms add, build and install for each
-#                             KERNELVER (same default) from a copy of this
-#                             tree into a temporary DKMS tree and module tree
-#                             (/lib/modules is not touched), check the
-#                             modules, remove them, then install the
-#                             uAPI header with `make headers_install` into a
-#                             temporary path and compile a program against
-#                             it alone. Cleans up after itself.
+#                             then do what install does for each KERNELVER
+#                             (same default), into temporary DKMS, source
+#                             and module trees (/usr/src, /var/lib/dkms and
+#                             /lib/modules are not touched): without the
+#                             mock (iommufd.ko alone is installed), with it
+#                             (mock_smmu.ko is added and matches iommufd.ko's
+#                             symbol versions), without it again (the mock
+#                             goes), then uninstall (nothing is left). Then
+#                             install the uAPI header with `make
+#                             headers_install` into a temporary path and
+#                             compile a program against it alone. Cleans up
+#                             after itself.
 #
-# make dkms-install, dkms-uninstall and dkms-check call the last three.
+# make dkms-install (DKMS_WITH_MOCK=1 for --with-mock), dkms-uninstall and
+# dkms-check call the last three.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-NAME=iommufd-viommu
+NAME="iommufd-viommu"
+MOCK_NAME="iommufd-viommu-mock"
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms.conf")
 KSRC_TAR=${KSRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
 
@@ -41,8 +59,14 @@ log() { printf '[dkms] %s\n' "$*" >&2; }
 die() { printf '[dkms] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-	sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//'
+	# The comment at the top, from its fourth line on
+	awk 'NR >= 4 && !/^#/ { exit } NR >= 4' "$0" | sed 's/^# \{0,1\}//'
 }
+
+# Both packages are built from one tree: their versions must agree.
+MOCK_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$TOP/dkms-mock.conf")
+[ "$MOCK_VERSION" = "$VERSION" ] ||
+	die "dkms-mock.conf has version '$MOCK_VERSION', dkms.conf '$VERSION': they must be the same"
 
 kdir_of() {
 	local kver=$1 kdir=${2:-}
@@ -105,10 +129,15 @@ cmd_check() {
 	return 0
 }
 
-# modules KERNELVER [KDIR]
+# modules [--with-mock] KERNELVER [KDIR]
 cmd_modules() {
-	local kver=${1:?kernel version} kdir build kmod
+	local with_mock=0 kver kdir build kmod
 
+	if [ "${1:-}" = --with-mock ]; then
+		with_mock=1
+		shift
+	fi
+	kver=${1:?kernel version}
 	kdir=$(kdir_of "$kver" "${2:-}")
 	cmd_check "$kver" "$kdir"
 	build=$TOP/build
@@ -118,6 +147,7 @@ cmd_modules() {
 	# The same Kbuild invocations as the Makefile's modules target.
 	make -C "$kdir" IOMMUFD_VIOMMU_TOP="$TOP" KERNELRELEASE="$kver" \
 		M="$kmod/drivers/iommu/iommufd" modules
+	[ "$with_mock" = 1 ] || return 0
 	make -C "$kdir" IOMMUFD_VIOMMU_TOP="$TOP" KERNELRELEASE="$kver" \
 		M="$kmod/drivers/iommu/mock-smmu" \
 		KBUILD_EXTRA_SYMBOLS="$kmod/drivers/iommu/iommufd/Module.symvers" \
@@ -155,9 +185,10 @@ need_dkms() {
 	fi
 }
 
-# Copy the tree DKMS needs (git's files, not build/) to $1.
+# Copy the tree DKMS needs (git's files, not build/) to $1; with a second
+# argument, that file of the tree becomes the copy's dkms.conf
 stage_tree() {
-	local dest=$1 list
+	local dest=$1 conf=${2:-} list
 
 	mkdir -p "$dest"
 	if ! list=$(git -C "$TOP" ls-files --cached --others --exclude-standard \
@@ -168,6 +199,7 @@ stage_tree() {
 	printf '%s\n' "$list" | (cd "$TOP" && while IFS= read -r f; do
 		[ -f "$f" ] && printf '%s\n' "$f"
 	done) | tar -C "$TOP" -cf - -T - | tar -C "$dest" -xf -
+	[ -z "$conf" ] || cp "$TOP/$conf" "$dest/dkms.conf"
 	[ -f "$dest/dkms.conf" ] || die "staging the tree failed"
 }
 
@@ -179,10 +211,113 @@ kernels_or_default() {
 	fi
 }
 
-# install [KERNELVER...]
-cmd_install() {
-	local src=/usr/src/$NAME-$VERSION kvers k
+# The DKMS calls of install, uninstall and ci. ci points them at temporary
+# trees (DKMS_OPTS, SRC_ROOT, NO_DEPMOD) and keeps their output in
+# $WORK/dkms.log unless one fails (QUIET).
+DKMS_OPTS=()
+NO_DEPMOD=()
+SRC_ROOT=/usr/src
+QUIET=""
 
+# dk ARGS...: dkms ARGS..., with ci's trees
+dk() {
+	local f
+
+	if [ -z "$QUIET" ]; then
+		dkms "${DKMS_OPTS[@]}" "$@"
+		return
+	fi
+	dkms "${DKMS_OPTS[@]}" "$@" >"$WORK/dkms.log" 2>&1 && return 0
+	cat "$WORK/dkms.log" >&2
+	# The newest make.log: the failed build's
+	f=$(find "$WORK/dkms" -name make.log -printf '%T@ %p\n' 2>/dev/null |
+		sort -n | tail -n 1 | cut -d ' ' -f 2-)
+	[ -z "$f" ] || tail -n 40 "$f" >&2
+	die "dkms $* failed"
+}
+
+# registered PACKAGE: whether DKMS knows PACKAGE/VERSION
+registered() {
+	dkms "${DKMS_OPTS[@]}" status -m "$1" -v "$VERSION" 2>/dev/null | grep -q .
+}
+
+# unregister PACKAGE: dkms remove --all, and its copy of the tree
+unregister() {
+	if registered "$1"; then
+		dk remove "${NO_DEPMOD[@]}" -m "$1" -v "$VERSION" --all
+	fi
+	rm -rf "${SRC_ROOT:?}/$1-$VERSION"
+}
+
+# installed_for PACKAGE KERNELVER...: whether DKMS installed PACKAGE/VERSION
+# for each KERNELVER
+installed_for() {
+	local pkg=$1 k
+
+	shift
+	for k; do
+		dkms "${DKMS_OPTS[@]}" status -m "$pkg" -v "$VERSION" -k "$k" \
+			2>/dev/null | grep -q ': installed' || return 1
+	done
+}
+
+# install_pkg PACKAGE CONF KERNELVER...: register a copy of this tree as
+# PACKAGE (CONF, if not empty, as its dkms.conf), then build and install it
+# for each KERNELVER. A registered copy that is this tree already, and is
+# installed for each KERNELVER, is kept.
+install_pkg() {
+	local pkg=$1 conf=$2 src=$SRC_ROOT/$1-$VERSION new k
+
+	shift 2
+	# Staged next to the copy, hidden, and compared with it
+	new=$SRC_ROOT/.$pkg-$VERSION.new
+	rm -rf "$new"
+	stage_tree "$new" "$conf"
+	if registered "$pkg" && diff -r -q "$new" "$src" >/dev/null 2>&1 &&
+	   installed_for "$pkg" "$@"; then
+		rm -rf "$new"
+		log "$pkg/$VERSION: kept, installed from this tree for $*"
+		return 0
+	fi
+	if registered "$pkg"; then
+		log "replacing the registered $pkg/$VERSION"
+	fi
+	unregister "$pkg"
+	mv "$new" "$src"
+	dk add -m "$pkg" -v "$VERSION"
+	for k; do
+		log "dkms build and install -m $pkg -v $VERSION -k $k"
+		dk build -m "$pkg" -v "$VERSION" -k "$k"
+		# (ci: into the temporary install tree, not /lib/modules)
+		[ ${#DKMS_OPTS[@]} = 0 ] || mkdir -p "$WORK/modules/$k"
+		dk install "${NO_DEPMOD[@]}" -m "$pkg" -v "$VERSION" -k "$k"
+	done
+}
+
+# install_pkgs WITH_MOCK KERNELVER...: iommufd-viommu, and the mock package
+# if WITH_MOCK is 1, for each KERNELVER. Without it, a mock package
+# registered before is removed: it is installed only when asked for, and
+# must come from the same tree as iommufd.ko.
+install_pkgs() {
+	local with_mock=$1
+
+	shift
+	if [ "$with_mock" = 0 ] && registered "$MOCK_NAME"; then
+		log "removing $MOCK_NAME/$VERSION, registered before (DKMS_WITH_MOCK=1 installs it again)"
+		unregister "$MOCK_NAME"
+	fi
+	install_pkg "$NAME" "" "$@"
+	[ "$with_mock" = 0 ] || install_pkg "$MOCK_NAME" dkms-mock.conf "$@"
+}
+
+# install [--with-mock] [KERNELVER...]
+cmd_install() {
+	local with_mock=0 kvers k
+
+	if [ "${1:-}" = --with-mock ]; then
+		with_mock=1
+		shift
+	fi
 	need_root "install"
 	need_dkms
 	mapfile -t kvers < <(kernels_or_default "$@")
@@ -191,27 +326,20 @@ cmd_install() {
 	for k in "${kvers[@]}"; do
 		cmd_check "$k"
 	done
-	if dkms status -m "$NAME" -v "$VERSION" | grep -q .; then
-		log "replacing the registered $NAME/$VERSION"
-		dkms remove -m "$NAME" -v "$VERSION" --all
-	fi
-	rm -rf "$src"
-	stage_tree "$src"
-	dkms add -m "$NAME" -v "$VERSION"
-	for k in "${kvers[@]}"; do
-		dkms build -m "$NAME" -v "$VERSION" -k "$k"
-		dkms install -m "$NAME" -v "$VERSION" -k "$k"
-	done
+	install_pkgs "$with_mock" "${kvers[@]}"
 	dkms status -m "$NAME"
+	[ "$with_mock" = 0 ] || dkms status -m "$MOCK_NAME"
+}
+
+uninstall_pkgs() {
+	unregister "$MOCK_NAME"
+	unregister "$NAME"
 }
 
 cmd_uninstall() {
 	need_root "uninstall"
 	need_dkms
-	if dkms status -m "$NAME" -v "$VERSION" | grep -q .; then
-		dkms remove -m "$NAME" -v "$VERSION" --all
-	fi
-	rm -rf "/usr/src/$NAME-$VERSION"
+	uninstall_pkgs
 }
 
 # A VMM's view of the installed header: it must compile on its own (with
@@ -281,9 +409,102 @@ check_headers() {
 	log "headers: OK"
 }
 
+# ko_files KERNELVER MODULE: where ci's DKMS installed MODULE.ko[.xz|...]
+ko_files() {
+	find "$WORK/modules/$1" -name "$2.ko*" 2>/dev/null
+}
+
+# plain_ko FILE: FILE, or an uncompressed copy of it, for readelf
+plain_ko() {
+	local f=$1 out=$WORK/${1##*/}
+
+	case $f in
+	*.ko) echo "$f"; return ;;
+	*.ko.xz) xz -dc "$f" ;;
+	*.ko.zst) zstd -qdc "$f" ;;
+	*.ko.gz) gzip -dc "$f" ;;
+	*) die "$f: unknown module compression" ;;
+	esac >"${out%.*}" || die "cannot uncompress $f"
+	echo "${out%.*}"
+}
+
+# ci_module KERNELVER MODULE: the one MODULE.ko ci's DKMS installed for
+# KERNELVER, checked to be built for it
+ci_module() {
+	local f vermagic
+
+	f=$(ko_files "$1" "$2")
+	[ -n "$f" ] || die "dkms installed no $2.ko for $1"
+	[ "$(printf '%s\n' "$f" | wc -l)" = 1 ] ||
+		die "dkms installed $2.ko more than once for $1:"$'\n'"$f"
+	vermagic=$(modinfo -F vermagic "$f")
+	[ "${vermagic%% *}" = "$1" ] ||
+		die "$2.ko has vermagic '$vermagic', not $1"
+	echo "$f"
+}
+
+# exported_crcs KO: "CRC SYMBOL" of each symbol KO exports (its __crc_*
+# symbols point into its __kcrctab sections)
+exported_crcs() {
+	local ko=$1 ndx val sym off
+
+	LC_ALL=C readelf -SW "$ko" | sed 's/\[ */[/' |
+		awk '$2 ~ /^__kcrctab/ { gsub(/[][]/, "", $1); print $1, $5 }' \
+		>"$WORK/kcrctab"
+	LC_ALL=C readelf -sW "$ko" |
+		awk '$8 ~ /^__crc_/ { print $7, $2, substr($8, 7) }' |
+		while read -r ndx val sym; do
+			off=$(awk -v n="$ndx" '$1 == n { print $2 }' "$WORK/kcrctab")
+			[ -n "$off" ] || continue
+			printf '0x%s %s\n' "$(od -An -tx4 -j $((0x$off + 0x$val)) \
+				-N 4 "$ko" | tr -d ' ')" "$sym"
+		done
+}
+
+# check_symvers MOCK IOMMUFD: print how many symbols of IOMMUFD the mock
+# imports; fail unless it imports them all with IOMMUFD's versions (else
+# the kernel refuses to load it: "disagrees about version of symbol")
+check_symvers() {
+	local mock iommufd bad
+
+	mock=$(plain_ko "$1")
+	iommufd=$(plain_ko "$2")
+	exported_crcs "$iommufd" | LC_ALL=C sort -k 2 >"$WORK/exports"
+	[ -s "$WORK/exports" ] || die "found no symbol versions in $2"
+	modprobe --dump-modversions "$mock" | awk '{ print $1, $2 }' |
+		LC_ALL=C sort -k 2 >"$WORK/imports"
+	LC_ALL=C join -1 2 -2 2 -o 0,1.1,2.1 "$WORK/imports" "$WORK/exports" \
+		>"$WORK/joined"
+	[ -s "$WORK/joined" ] || die "mock_smmu.ko imports nothing of iommufd.ko"
+	bad=$(awk '$2 != $3 { print "  " $1 ": " $2 ", iommufd.ko has " $3 }' \
+		"$WORK/joined")
+	[ -z "$bad" ] ||
+		die "mock_smmu.ko was built against other symbol versions than the installed iommufd.ko's:"$'\n'"$bad"
+	wc -l <"$WORK/joined"
+}
+
+# ci_only_iommufd KERNELVER...: iommufd.ko is installed, mock_smmu.ko not
+ci_only_iommufd() {
+	local k f
+
+	for k; do
+		f=$(ci_module "$k" iommufd)
+		[ -z "$(ko_files "$k" mock_smmu)" ] ||
+			die "a mock_smmu.ko is installed for $k: $(ko_files "$k" mock_smmu)"
+		log "$k: installed ${f##*/} alone, in ${f%/*}"
+	done
+	ci_status
+}
+
+ci_status() {
+	dk status
+	# (dkms asks readelf for a section Debian's kernels lack: noise)
+	sed -e '/^readelf: Warning/d' -e 's/^/[dkms]   /' "$WORK/dkms.log" >&2
+}
+
 # ci [KERNELVER...]
 cmd_ci() {
-	local kvers k dkms_opts mod f vermagic dkms_tree
+	local kvers k f iommufd n
 
 	need_root "ci"
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/$NAME-dkms.XXXXXX")
@@ -297,49 +518,48 @@ cmd_ci() {
 	[ ${#kvers[@]} -gt 0 ] ||
 		die "no 6.12 kernel headers installed (make deps installs them)"
 
-	dkms_tree=$WORK/dkms
-	dkms_opts=(--dkmstree "$dkms_tree" --sourcetree "$WORK/src"
+	# What make dkms-install does, into temporary trees
+	SRC_ROOT=$WORK/src
+	DKMS_OPTS=(--dkmstree "$WORK/dkms" --sourcetree "$SRC_ROOT"
 		   --installtree "$WORK/modules")
-	mkdir -p "$dkms_tree" "$WORK/modules"
-	stage_tree "$WORK/src/$NAME-$VERSION"
-	dkms "${dkms_opts[@]}" add -m "$NAME" -v "$VERSION" >"$WORK/add.log" 2>&1 ||
-		{ cat "$WORK/add.log" >&2; die "dkms add failed"; }
+	NO_DEPMOD=(--no-depmod)
+	QUIET=1
+	mkdir -p "$WORK/dkms" "$WORK/modules" "$SRC_ROOT"
+
+	# make dkms-install: iommufd.ko alone
+	log "the default: make dkms-install"
+	install_pkgs 0 "${kvers[@]}"
+	! registered "$MOCK_NAME" || die "make dkms-install registered $MOCK_NAME"
+	ci_only_iommufd "${kvers[@]}"
+
+	# make dkms-install DKMS_WITH_MOCK=1: the mock too, iommufd.ko kept
+	log "the mock when asked: make dkms-install DKMS_WITH_MOCK=1"
+	install_pkgs 1 "${kvers[@]}"
 	for k in "${kvers[@]}"; do
-		log "dkms build -m $NAME -v $VERSION -k $k"
-		if ! dkms "${dkms_opts[@]}" build -m "$NAME" -v "$VERSION" \
-		     -k "$k" >"$WORK/build.log" 2>&1; then
-			cat "$WORK/build.log" >&2
-			f=$(find "$dkms_tree/$NAME/$VERSION" -name make.log | head -n 1)
-			[ -n "$f" ] && tail -n 40 "$f" >&2
-			die "dkms build failed for $k"
-		fi
-		# Installed into the temporary install tree, not /lib/modules
-		mkdir -p "$WORK/modules/$k"
-		dkms "${dkms_opts[@]}" install --no-depmod -m "$NAME" \
-			-v "$VERSION" -k "$k" >"$WORK/install.log" 2>&1 || {
-			cat "$WORK/install.log" >&2
-			die "dkms install failed for $k"
-		}
-		for mod in iommufd mock_smmu; do
-			f=$(find "$WORK/modules/$k/updates/dkms" -name "$mod.ko*" |
-				head -n 1)
-			[ -n "$f" ] || die "dkms installed no $mod.ko for $k"
-			vermagic=$(modinfo -F vermagic "$f")
-			[ "${vermagic%% *}" = "$k" ] ||
-				die "$mod.ko has vermagic '$vermagic', not $k"
-		done
+		f=$(ci_module "$k" mock_smmu)
 		# Built with iommufd's Module.symvers: it links against iommufd.ko
 		modinfo -F depends "$f" | grep -qw iommufd ||
 			die "mock_smmu.ko does not depend on iommufd.ko"
-		log "$k: built and installed ${f%/*}/{iommufd,mock_smmu}.ko (vermagic $k)"
+		iommufd=$(ci_module "$k" iommufd)
+		n=$(check_symvers "$f" "$iommufd")
+		log "$k: installed ${f##*/} next to ${iommufd##*/}; it imports $n symbols of iommufd.ko, with its versions"
 	done
-	# (dkms asks readelf for a section Debian's kernels lack: noise)
-	dkms "${dkms_opts[@]}" status 2>&1 | grep -v '^readelf: Warning' >&2
-	dkms "${dkms_opts[@]}" remove --no-depmod -m "$NAME" -v "$VERSION" \
-		--all >"$WORK/remove.log" 2>&1 ||
-		{ cat "$WORK/remove.log" >&2; die "dkms remove failed"; }
+	ci_status
+
+	# make dkms-install again: the mock goes
+	log "the default again: make dkms-install"
+	install_pkgs 0 "${kvers[@]}"
+	! registered "$MOCK_NAME" ||
+		die "$MOCK_NAME is still registered after make dkms-install"
+	ci_only_iommufd "${kvers[@]}"
+
+	# make dkms-uninstall
+	uninstall_pkgs
+	f=$(find "$WORK/modules" -name '*.ko*')
+	[ -z "$f" ] || die "modules left after dkms remove:"$'\n'"$f"
+	log "make dkms-uninstall removed both packages"
 	check_headers
-	log "OK: dkms build for ${kvers[*]}, headers_install"
+	log "OK: dkms build for ${kvers[*]}, without and with the mock; headers_install"
 }
 
 ci_cleanup() {
