@@ -20,74 +20,27 @@
 #include "kselftest_harness.h"
 #include "iommufd_viommu_utils.h"
 
-/* SMMUv3 opcodes */
-#define OP_CFGI_STE		0x03
-#define OP_CFGI_STE_RANGE	0x04
-#define OP_CFGI_CD		0x05
-#define OP_CFGI_CD_ALL		0x06
-#define OP_TLBI_NH_ALL		0x10
-#define OP_TLBI_NH_ASID		0x11
-#define OP_TLBI_NH_VA		0x12
-#define OP_TLBI_NH_VAA		0x13
-#define OP_TLBI_S12_VMALL	0x28
-#define OP_TLBI_NSNH_ALL	0x30
-#define OP_ATC_INV		0x40
-#define OP_CMD_SYNC		0x46
-
-/* Word 0 fields */
-#define F0_GLOBAL		_BITULL(9)
-#define F0_SSEC			_BITULL(10)
-#define F0_SSV			_BITULL(11)
-#define F0_SSID(x)		((uint64_t)(x) << 12)
-#define F0_SID(x)		((uint64_t)(x) << 32)
-#define F0_NUM(x)		((uint64_t)(x) << 12)
-#define F0_SCALE(x)		((uint64_t)(x) << 20)
-#define F0_VMID(x)		((uint64_t)(x) << 32)
-#define F0_ASID(x)		((uint64_t)(x) << 48)
-#define F0_CS(x)		((uint64_t)(x) << 12)
-/* Word 1 fields */
-#define F1_LEAF			1ULL
-#define F1_RANGE(x)		((uint64_t)(x))
-#define F1_TTL(x)		((uint64_t)(x) << 8)
-#define F1_TG(x)		((uint64_t)(x) << 10)
-#define F1_SIZE(x)		((uint64_t)(x))
-
-#define M_SSID			(0xfffffULL << 12)
-#define M_SID			(0xffffffffULL << 32)
-#define M_VMID			(0xffffULL << 32)
-#define M_ASID			(0xffffULL << 48)
-#define M_NUM			(0x1fULL << 12)
-#define M_SCALE			(0x1fULL << 20)
-#define M_ADDR			(~0xfffULL)
-
-#define TG_4K			1
-#define TG_16K			2
-#define TG_64K			3
-
-/* The CMD_SYNC the driver appends (CS = SEV) */
-#define SYNC0			0x2046ULL
+/* The CMD_SYNC the mock's queue driver appends (CS = SEV) */
+#define SYNC0			(SMMU_OP_CMD_SYNC | \
+				 SMMU_CMD_SYNC_CS(SMMU_SYNC_CS_SEV))
 #define SYNC1			0ULL
 
 #define RAW_MAX			256
 #define LOG_SIZE		MOCK_SMMU_CMDQ_LOG_SIZE
 #define CACHE_KIND_MAX		4096
 
-struct cmd {
-	uint64_t w[2];
-};
-
 static int raw1(int mfd, uint32_t psmmu, uint64_t w0, uint64_t w1)
 {
-	struct cmd c = { { w0, w1 } };
+	struct smmu_cmd c = { { w0, w1 } };
 
 	return mock_cmdq_raw(mfd, psmmu, &c, 1);
 }
 
-static struct cmd log_buf[LOG_SIZE];
+static struct smmu_cmd log_buf[LOG_SIZE];
 
 /* The log holds exactly @cmds (@num of them) and was cleared before them */
 static void assert_log(struct __test_metadata *_metadata, int mfd,
-		       uint32_t psmmu, const struct cmd *cmds, int num)
+		       uint32_t psmmu, const struct smmu_cmd *cmds, int num)
 {
 	uint64_t total = ~0ULL;
 	int i;
@@ -150,12 +103,14 @@ static void assert_counted_since(struct __test_metadata *_metadata, int mfd,
 
 TEST_F(cmdq, raw_log_counters)
 {
-	struct cmd cmds[3] = {
-		{ { OP_TLBI_NH_ALL | F0_VMID(7), 0 } },
-		{ { OP_CFGI_CD | F0_SID(0x1234) | F0_SSID(3), F1_LEAF } },
-		{ { OP_TLBI_NH_VA | F0_VMID(7) | F0_ASID(9), 0x5000 | F1_LEAF } },
+	struct smmu_cmd cmds[3] = {
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(7), 0 } },
+		{ { SMMU_OP_CFGI_CD | SMMU_CMD_SID(0x1234) | SMMU_CMD_SSID(3),
+		    SMMU_CMD1_LEAF } },
+		{ { SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(7) | SMMU_CMD_ASID(9),
+		    0x5000 | SMMU_CMD1_LEAF } },
 	};
-	struct cmd expect[4] = { cmds[0], cmds[1], cmds[2], { { SYNC0, SYNC1 } } };
+	struct smmu_cmd expect[4] = { cmds[0], cmds[1], cmds[2], { { SYNC0, SYNC1 } } };
 
 	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 3));
 	assert_log(_metadata, self->mfd, self->p, expect, 4);
@@ -183,7 +138,7 @@ TEST_F(cmdq, bad_arguments)
 {
 	struct mock_smmu_cmdq_log lg = { .psmmu = self->p };
 	struct mock_smmu_cache_entry e = { .kind = MOCK_SMMU_CACHE_TLB };
-	struct cmd cmds[RAW_MAX + 1] = {};
+	struct smmu_cmd cmds[RAW_MAX + 1] = {};
 	uint32_t bad = self->nr;
 
 	ASSERT_EQ(-EINVAL, mock_cmdq_raw(self->mfd, bad, cmds, 1));
@@ -279,81 +234,82 @@ static const struct model_case {
 	uint64_t w0, w1;
 	uint32_t gone;		/* B() of the entries of fill[] it drops */
 } model_cases[] = {
-	{ "NH_ALL vmid 1", OP_TLBI_NH_ALL | F0_VMID(1), 0, T_V1 },
-	{ "NH_ALL vmid 3", OP_TLBI_NH_ALL | F0_VMID(3), 0, 0 },
-	{ "S12_VMALL vmid 1", OP_TLBI_S12_VMALL | F0_VMID(1), 0, T_V1 },
-	{ "S12_VMALL vmid 2", OP_TLBI_S12_VMALL | F0_VMID(2), 0,
+	{ "NH_ALL vmid 1", SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(1), 0, T_V1 },
+	{ "NH_ALL vmid 3", SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(3), 0, 0 },
+	{ "S12_VMALL vmid 1", SMMU_OP_TLBI_S12_VMALL | SMMU_CMD_VMID(1), 0, T_V1 },
+	{ "S12_VMALL vmid 2", SMMU_OP_TLBI_S12_VMALL | SMMU_CMD_VMID(2), 0,
 	  B(T_V2A1_1000) },
-	{ "NH_ASID 1/1", OP_TLBI_NH_ASID | F0_VMID(1) | F0_ASID(1), 0, T_V1A1 },
-	{ "NH_ASID 1/3", OP_TLBI_NH_ASID | F0_VMID(1) | F0_ASID(3), 0, 0 },
-	{ "NH_VA page", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1),
-	  0x1000 | F1_LEAF, B(T_V1A1_1000) },
-	{ "NH_VA page, other ASID", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(2),
+	{ "NH_ASID 1/1", SMMU_OP_TLBI_NH_ASID | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1), 0, T_V1A1 },
+	{ "NH_ASID 1/3", SMMU_OP_TLBI_NH_ASID | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(3), 0, 0 },
+	{ "NH_VA page", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1),
+	  0x1000 | SMMU_CMD1_LEAF, B(T_V1A1_1000) },
+	{ "NH_VA page, other ASID", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(2),
 	  0x1000, B(T_V1A2_1000) },
-	{ "NH_VA TG 0 ignores NUM", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1) |
-	  F0_NUM(3), 0x1000, B(T_V1A1_1000) },
-	{ "NH_VA 4K x4", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1) | F0_NUM(3),
-	  0x1000 | F1_TG(TG_4K), B(T_V1A1_1000) },
-	{ "NH_VA 4K x5", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1) | F0_NUM(4),
-	  0x1000 | F1_TG(TG_4K), B(T_V1A1_1000) | B(T_V1A1_5000) },
-	{ "NH_VA 4K x2x2^1", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1) |
-	  F0_NUM(1) | F0_SCALE(1), 0x4000 | F1_TG(TG_4K) | F1_TTL(3),
+	{ "NH_VA TG 0 ignores NUM", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1) |
+	  SMMU_CMD_NUM(3), 0x1000, B(T_V1A1_1000) },
+	{ "NH_VA 4K x4", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1) | SMMU_CMD_NUM(3),
+	  0x1000 | SMMU_CMD_TG(SMMU_TG_4K), B(T_V1A1_1000) },
+	{ "NH_VA 4K x5", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1) | SMMU_CMD_NUM(4),
+	  0x1000 | SMMU_CMD_TG(SMMU_TG_4K), B(T_V1A1_1000) | B(T_V1A1_5000) },
+	{ "NH_VA 4K x2x2^1", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1) |
+	  SMMU_CMD_NUM(1) | SMMU_CMD_SCALE(1), 0x4000 | SMMU_CMD_TG(SMMU_TG_4K) | SMMU_CMD_TTL(3),
 	  B(T_V1A1_5000) | B(T_V1A1_7000) },
-	{ "NH_VA 16K", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1),
-	  0x4000 | F1_TG(TG_16K) | F1_TTL(3),
+	{ "NH_VA 16K", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1),
+	  0x4000 | SMMU_CMD_TG(SMMU_TG_16K) | SMMU_CMD_TTL(3),
 	  B(T_V1A1_5000) | B(T_V1A1_7000) },
-	{ "NH_VA 16K, unaligned", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1),
-	  0x5000 | F1_TG(TG_16K) | F1_TTL(3),
+	{ "NH_VA 16K, unaligned", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1),
+	  0x5000 | SMMU_CMD_TG(SMMU_TG_16K) | SMMU_CMD_TTL(3),
 	  B(T_V1A1_5000) | B(T_V1A1_7000) },
-	{ "NH_VA 64K", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1),
-	  0x1000 | F1_TG(TG_64K) | F1_TTL(3),
+	{ "NH_VA 64K", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1),
+	  0x1000 | SMMU_CMD_TG(SMMU_TG_64K) | SMMU_CMD_TTL(3),
 	  B(T_V1A1_1000) | B(T_V1A1_5000) | B(T_V1A1_7000) },
-	{ "NH_VA 64K x2^2", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1) |
-	  F0_SCALE(2), 0x30000 | F1_TG(TG_64K) | F1_TTL(2),
+	{ "NH_VA 64K x2^2", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1) |
+	  SMMU_CMD_SCALE(2), 0x30000 | SMMU_CMD_TG(SMMU_TG_64K) | SMMU_CMD_TTL(2),
 	  B(T_V1A1_40000) },
-	{ "NH_VA to the top", OP_TLBI_NH_VA | F0_VMID(1) | F0_ASID(1) |
-	  F0_NUM(31) | F0_SCALE(31), 0xfffffffffff00000ULL | F1_TG(TG_4K),
+	{ "NH_VA to the top", SMMU_OP_TLBI_NH_VA | SMMU_CMD_VMID(1) | SMMU_CMD_ASID(1) |
+	  SMMU_CMD_NUM(31) | SMMU_CMD_SCALE(31), 0xfffffffffff00000ULL | SMMU_CMD_TG(SMMU_TG_4K),
 	  B(T_V1A1_TOP) },
-	{ "NH_VAA page", OP_TLBI_NH_VAA | F0_VMID(1), 0x1000,
+	{ "NH_VAA page", SMMU_OP_TLBI_NH_VAA | SMMU_CMD_VMID(1), 0x1000,
 	  B(T_V1A1_1000) | B(T_V1A2_1000) },
-	{ "NH_VAA 64K", OP_TLBI_NH_VAA | F0_VMID(1), F1_TG(TG_64K) | F1_TTL(3),
+	{ "NH_VAA 64K", SMMU_OP_TLBI_NH_VAA | SMMU_CMD_VMID(1),
+	  SMMU_CMD_TG(SMMU_TG_64K) | SMMU_CMD_TTL(3),
 	  B(T_V1A1_1000) | B(T_V1A1_5000) | B(T_V1A1_7000) |
 	  B(T_V1A2_1000) },
-	{ "NSNH_ALL", OP_TLBI_NSNH_ALL, 0, T_ALL },
-	{ "CFGI_CD 0x10/5", OP_CFGI_CD | F0_SID(0x10) | F0_SSID(5), F1_LEAF,
+	{ "NSNH_ALL", SMMU_OP_TLBI_NSNH_ALL, 0, T_ALL },
+	{ "CFGI_CD 0x10/5", SMMU_OP_CFGI_CD | SMMU_CMD_SID(0x10) | SMMU_CMD_SSID(5), SMMU_CMD1_LEAF,
 	  B(C_S10_5) },
-	{ "CFGI_CD 0x10/0", OP_CFGI_CD | F0_SID(0x10), 0, B(C_S10_0) },
-	{ "CFGI_CD_ALL 0x10", OP_CFGI_CD_ALL | F0_SID(0x10), 0, C_S10 },
-	{ "CFGI_STE 0x11", OP_CFGI_STE | F0_SID(0x11), F1_LEAF, B(C_S11_0) },
-	{ "CFGI_STE 0x12", OP_CFGI_STE | F0_SID(0x12), 0, 0 },
-	{ "CFGI_STE_RANGE 0x10/2", OP_CFGI_STE_RANGE | F0_SID(0x10),
-	  F1_RANGE(0), C_S10 | B(C_S11_0) },
-	{ "CFGI_STE_RANGE 0x11/2", OP_CFGI_STE_RANGE | F0_SID(0x11),
-	  F1_RANGE(0), C_S10 | B(C_S11_0) },
-	{ "CFGI_STE_RANGE 0/32", OP_CFGI_STE_RANGE, F1_RANGE(4),
+	{ "CFGI_CD 0x10/0", SMMU_OP_CFGI_CD | SMMU_CMD_SID(0x10), 0, B(C_S10_0) },
+	{ "CFGI_CD_ALL 0x10", SMMU_OP_CFGI_CD_ALL | SMMU_CMD_SID(0x10), 0, C_S10 },
+	{ "CFGI_STE 0x11", SMMU_OP_CFGI_STE | SMMU_CMD_SID(0x11), SMMU_CMD1_LEAF, B(C_S11_0) },
+	{ "CFGI_STE 0x12", SMMU_OP_CFGI_STE | SMMU_CMD_SID(0x12), 0, 0 },
+	{ "CFGI_STE_RANGE 0x10/2", SMMU_OP_CFGI_STE_RANGE | SMMU_CMD_SID(0x10),
+	  SMMU_CMD_RANGE(0), C_S10 | B(C_S11_0) },
+	{ "CFGI_STE_RANGE 0x11/2", SMMU_OP_CFGI_STE_RANGE | SMMU_CMD_SID(0x11),
+	  SMMU_CMD_RANGE(0), C_S10 | B(C_S11_0) },
+	{ "CFGI_STE_RANGE 0/32", SMMU_OP_CFGI_STE_RANGE, SMMU_CMD_RANGE(4),
 	  C_S10 | B(C_S11_0) },
-	{ "CFGI_STE_RANGE all", OP_CFGI_STE_RANGE | F0_SID(0x1234),
-	  F1_RANGE(31), C_ALL },
-	{ "ATC_INV no SSV", OP_ATC_INV | F0_SID(0x10), 0x1000 | F1_SIZE(0),
+	{ "CFGI_STE_RANGE all", SMMU_OP_CFGI_STE_RANGE | SMMU_CMD_SID(0x1234),
+	  SMMU_CMD_RANGE(31), C_ALL },
+	{ "ATC_INV no SSV", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10), 0x1000 | SMMU_CMD_ATC_SIZE(0),
 	  B(A_S10_0_1000) | B(A_S10_5_1000) },
-	{ "ATC_INV SSV", OP_ATC_INV | F0_SID(0x10) | F0_SSV | F0_SSID(5),
-	  0x1000 | F1_SIZE(0), B(A_S10_5_1000) },
-	{ "ATC_INV 8K", OP_ATC_INV | F0_SID(0x10) | F0_SSV | F0_SSID(5),
-	  0x2000 | F1_SIZE(1), B(A_S10_5_3000) },
-	{ "ATC_INV 8K, unaligned", OP_ATC_INV | F0_SID(0x10) | F0_SSV |
-	  F0_SSID(5), 0x3000 | F1_SIZE(1), B(A_S10_5_3000) },
-	{ "ATC_INV 1M", OP_ATC_INV | F0_SID(0x10) | F0_SSV | F0_SSID(5),
-	  F1_SIZE(8), B(A_S10_5_1000) | B(A_S10_5_3000) },
-	{ "ATC_INV all of an SSID", OP_ATC_INV | F0_SID(0x10) | F0_SSV |
-	  F0_SSID(5), F1_SIZE(52),
+	{ "ATC_INV SSV", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10) | SMMU_CMD0_SSV | SMMU_CMD_SSID(5),
+	  0x1000 | SMMU_CMD_ATC_SIZE(0), B(A_S10_5_1000) },
+	{ "ATC_INV 8K", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10) | SMMU_CMD0_SSV | SMMU_CMD_SSID(5),
+	  0x2000 | SMMU_CMD_ATC_SIZE(1), B(A_S10_5_3000) },
+	{ "ATC_INV 8K, unaligned", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10) | SMMU_CMD0_SSV |
+	  SMMU_CMD_SSID(5), 0x3000 | SMMU_CMD_ATC_SIZE(1), B(A_S10_5_3000) },
+	{ "ATC_INV 1M", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10) | SMMU_CMD0_SSV | SMMU_CMD_SSID(5),
+	  SMMU_CMD_ATC_SIZE(8), B(A_S10_5_1000) | B(A_S10_5_3000) },
+	{ "ATC_INV all of an SSID", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10) | SMMU_CMD0_SSV |
+	  SMMU_CMD_SSID(5), SMMU_CMD_ATC_SIZE(52),
 	  B(A_S10_5_1000) | B(A_S10_5_3000) | B(A_S10_5_100000) },
-	{ "ATC_INV all of a SID", OP_ATC_INV | F0_SID(0x10), 0x7000 |
-	  F1_SIZE(52), A_S10 },
-	{ "ATC_INV GLOBAL", OP_ATC_INV | F0_SID(0x10) | F0_SSV | F0_SSID(5) |
-	  F0_GLOBAL, F1_SIZE(52), A_S10 },
-	{ "ATC_INV SIZE 63", OP_ATC_INV | F0_SID(0x10), F1_SIZE(63), A_S10 },
-	{ "ATC_INV other SID", OP_ATC_INV | F0_SID(0x12), F1_SIZE(52), 0 },
-	{ "CMD_SYNC", OP_CMD_SYNC, 0, 0 },
+	{ "ATC_INV all of a SID", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10), 0x7000 |
+	  SMMU_CMD_ATC_SIZE(52), A_S10 },
+	{ "ATC_INV GLOBAL", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10) | SMMU_CMD0_SSV |
+	  SMMU_CMD_SSID(5) | SMMU_CMD0_GLOBAL, SMMU_CMD_ATC_SIZE(52), A_S10 },
+	{ "ATC_INV SIZE 63", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x10), SMMU_CMD_ATC_SIZE(63), A_S10 },
+	{ "ATC_INV other SID", SMMU_OP_ATC_INV | SMMU_CMD_SID(0x12), SMMU_CMD_ATC_SIZE(52), 0 },
+	{ "CMD_SYNC", SMMU_OP_CMD_SYNC, 0, 0 },
 };
 
 TEST_F(cmdq, model_opcodes)
@@ -363,7 +319,7 @@ TEST_F(cmdq, model_opcodes)
 
 	for (c = 0; c < ARRAY_SIZE(model_cases); c++) {
 		const struct model_case *mc = &model_cases[c];
-		struct cmd expect[2] = {
+		struct smmu_cmd expect[2] = {
 			{ { mc->w0, mc->w1 } }, { { SYNC0, SYNC1 } }
 		};
 		uint64_t total = 0;
@@ -435,7 +391,7 @@ TEST_F(cmdq, model_fill_read)
 	ASSERT_EQ(-ENOSPC, mock_cache_fill(self->mfd, self->p,
 					   &many[CACHE_KIND_MAX - 7], 1));
 	/* One TLBI empties them all: the model is not just a list */
-	ASSERT_EQ(0, raw1(self->mfd, self->p, OP_TLBI_NH_ALL | F0_VMID(9), 0));
+	ASSERT_EQ(0, raw1(self->mfd, self->p, SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(9), 0));
 	ASSERT_EQ(NR_FILL, mock_cache_read_num(self->mfd, self->p, out, NR_FILL,
 					       &total));
 	ASSERT_EQ(NR_FILL, total);
@@ -451,22 +407,25 @@ static const struct {
 	uint8_t op;
 	uint64_t ok0, ok1;
 } fields[] = {
-	{ OP_CFGI_STE, M_SID, F1_LEAF },
-	{ OP_CFGI_STE_RANGE, M_SID, 0x1f },
-	{ OP_CFGI_CD, M_SSID | M_SID, F1_LEAF },
-	{ OP_CFGI_CD_ALL, M_SID, 0 },
-	{ OP_TLBI_NH_ALL, M_VMID, 0 },
-	{ OP_TLBI_NH_ASID, M_VMID | M_ASID, 0 },
-	{ OP_TLBI_NH_VA, M_NUM | M_SCALE | M_VMID | M_ASID,
-	  F1_LEAF | F1_TTL(3) | F1_TG(3) | M_ADDR },
-	{ OP_TLBI_NH_VAA, M_NUM | M_SCALE | M_VMID,
-	  F1_LEAF | F1_TTL(3) | F1_TG(3) | M_ADDR },
-	{ OP_TLBI_S12_VMALL, M_VMID, 0 },
-	{ OP_TLBI_NSNH_ALL, 0, 0 },
-	{ OP_ATC_INV, F0_GLOBAL | F0_SSV | M_SSID | M_SID, 0x3f | M_ADDR },
-	/* CS, MSH, MSIAttr, MSIData; MSIAddress */
-	{ OP_CMD_SYNC, 0x3ULL << 12 | 0x3fULL << 22 | 0xffffffffULL << 32,
-	  0xfffffffffffffULL & ~3ULL },
+	{ SMMU_OP_CFGI_STE, SMMU_CMD0_SID, SMMU_CMD1_LEAF },
+	{ SMMU_OP_CFGI_STE_RANGE, SMMU_CMD0_SID, SMMU_CMD1_RANGE },
+	{ SMMU_OP_CFGI_CD, SMMU_CMD0_SSID | SMMU_CMD0_SID, SMMU_CMD1_LEAF },
+	{ SMMU_OP_CFGI_CD_ALL, SMMU_CMD0_SID, 0 },
+	{ SMMU_OP_TLBI_NH_ALL, SMMU_CMD0_VMID, 0 },
+	{ SMMU_OP_TLBI_NH_ASID, SMMU_CMD0_VMID | SMMU_CMD0_ASID, 0 },
+	{ SMMU_OP_TLBI_NH_VA,
+	  SMMU_CMD0_NUM | SMMU_CMD0_SCALE | SMMU_CMD0_VMID | SMMU_CMD0_ASID,
+	  SMMU_CMD1_LEAF | SMMU_CMD1_TTL | SMMU_CMD1_TG | SMMU_CMD1_ADDR },
+	{ SMMU_OP_TLBI_NH_VAA, SMMU_CMD0_NUM | SMMU_CMD0_SCALE | SMMU_CMD0_VMID,
+	  SMMU_CMD1_LEAF | SMMU_CMD1_TTL | SMMU_CMD1_TG | SMMU_CMD1_ADDR },
+	{ SMMU_OP_TLBI_S12_VMALL, SMMU_CMD0_VMID, 0 },
+	{ SMMU_OP_TLBI_NSNH_ALL, 0, 0 },
+	{ SMMU_OP_ATC_INV,
+	  SMMU_CMD0_GLOBAL | SMMU_CMD0_SSV | SMMU_CMD0_SSID | SMMU_CMD0_SID,
+	  SMMU_CMD1_ATC_SIZE | SMMU_CMD1_ADDR },
+	{ SMMU_OP_CMD_SYNC,
+	  SMMU_CMD0_SYNC_CS | SMMU_CMD0_SYNC_MSH | SMMU_CMD0_SYNC_MSIATTR |
+	  SMMU_CMD0_SYNC_MSIDATA, SMMU_CMD1_SYNC_MSIADDR },
 };
 
 #define NR_FIELDS	ARRAY_SIZE(fields)
@@ -478,7 +437,7 @@ static const struct {
  */
 TEST_F(cmdq, cerror_ill_res0)
 {
-	static struct cmd cmds[RAW_MAX], expect[RAW_MAX];
+	static struct smmu_cmd cmds[RAW_MAX], expect[RAW_MAX];
 	uint64_t ill = 0, ok = 0, syncs = 0;
 	unsigned int f;
 
@@ -493,7 +452,7 @@ TEST_F(cmdq, cerror_ill_res0)
 				if (okw & (1ULL << b))
 					continue;
 				/* A good command, then one with bit b set */
-				cmds[n].w[0] = OP_TLBI_NH_ALL | F0_VMID(b);
+				cmds[n].w[0] = SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(b);
 				cmds[n].w[1] = 0;
 				expect[e++] = cmds[n++];
 				cmds[n].w[0] = fields[f].op;
@@ -529,7 +488,7 @@ TEST_F(cmdq, cerror_ill_res0)
 		ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, n))
 			TH_LOG("opcode 0x%x", fields[f].op);
 		syncs++;
-		if (fields[f].op == OP_CMD_SYNC)
+		if (fields[f].op == SMMU_OP_CMD_SYNC)
 			syncs += n;
 		else
 			ok += n;
@@ -540,11 +499,11 @@ TEST_F(cmdq, cerror_ill_res0)
 /* SSec is RES0 on the Non-secure queue, whatever the opcode */
 TEST_F(cmdq, cerror_ill_ssec)
 {
-	struct cmd c[NR_FIELDS];
+	struct smmu_cmd c[NR_FIELDS];
 	unsigned int f;
 
 	for (f = 0; f < NR_FIELDS; f++) {
-		c[f].w[0] = fields[f].op | F0_SSEC;
+		c[f].w[0] = fields[f].op | SMMU_CMD0_SSEC;
 		c[f].w[1] = 0;
 		ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, &c[f], 1));
 	}
@@ -555,8 +514,8 @@ TEST_F(cmdq, cerror_ill_ssec)
 /* Opcodes the mock pSMMU does not implement, and CMD_SYNC's reserved CS */
 TEST_F(cmdq, cerror_ill_opcodes)
 {
-	static struct cmd cmds[RAW_MAX];
-	struct cmd expect[1] = { { { SYNC0, SYNC1 } } };
+	static struct smmu_cmd cmds[RAW_MAX];
+	struct smmu_cmd expect[1] = { { { SYNC0, SYNC1 } } };
 	int n = 0, op, f;
 
 	for (op = 0; op < 256; op++) {
@@ -579,10 +538,10 @@ TEST_F(cmdq, cerror_ill_opcodes)
 			TH_LOG("opcode 0x%llx", (unsigned long long)cmds[op].w[0]);
 
 	/* CS 0b11 is reserved; 0 (none), 1 (IRQ), 2 (SEV) are fine */
-	ASSERT_EQ(-EIO, raw1(self->mfd, self->p, OP_CMD_SYNC | F0_CS(3), 0));
-	ASSERT_EQ(0, raw1(self->mfd, self->p, OP_CMD_SYNC | F0_CS(1), 0));
-	ASSERT_EQ(0, raw1(self->mfd, self->p, OP_CMD_SYNC | F0_CS(2), 0));
-	ASSERT_EQ(0, raw1(self->mfd, self->p, OP_CMD_SYNC, 0));
+	ASSERT_EQ(-EIO, raw1(self->mfd, self->p, SMMU_OP_CMD_SYNC | SMMU_CMD_SYNC_CS(3), 0));
+	ASSERT_EQ(0, raw1(self->mfd, self->p, SMMU_OP_CMD_SYNC | SMMU_CMD_SYNC_CS(1), 0));
+	ASSERT_EQ(0, raw1(self->mfd, self->p, SMMU_OP_CMD_SYNC | SMMU_CMD_SYNC_CS(2), 0));
+	ASSERT_EQ(0, raw1(self->mfd, self->p, SMMU_OP_CMD_SYNC, 0));
 
 	/* Every implemented opcode with no operand is accepted */
 	for (f = 0; f < (int)NR_FIELDS; f++)
@@ -592,15 +551,15 @@ TEST_F(cmdq, cerror_ill_opcodes)
 /* The failed commands are skipped, in order, the others run in order */
 TEST_F(cmdq, cerror_ill_recovery)
 {
-	struct cmd cmds[6] = {
-		{ { OP_TLBI_NH_ALL | F0_VMID(1), 0 } },
+	struct smmu_cmd cmds[6] = {
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(1), 0 } },
 		{ { 0xff, 0 } },
-		{ { OP_TLBI_NH_ALL | F0_VMID(2), 0 } },
-		{ { OP_TLBI_NH_ALL | F0_VMID(3), 1 } },
-		{ { OP_CFGI_CD_ALL | F0_SID(4) | F0_SSEC, 0 } },
-		{ { OP_TLBI_NH_ALL | F0_VMID(5), 0 } },
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(2), 0 } },
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(3), 1 } },
+		{ { SMMU_OP_CFGI_CD_ALL | SMMU_CMD_SID(4) | SMMU_CMD0_SSEC, 0 } },
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(5), 0 } },
 	};
-	struct cmd expect[4] = { cmds[0], cmds[2], cmds[5],
+	struct smmu_cmd expect[4] = { cmds[0], cmds[2], cmds[5],
 				 { { SYNC0, SYNC1 } } };
 	struct mock_smmu_cache_entry e[2] = { TLB(5, 0, 0), TLB(6, 0, 0) };
 	struct mock_smmu_cache_entry out[2];
@@ -623,11 +582,11 @@ TEST_F(cmdq, cerror_ill_recovery)
 
 TEST_F(cmdq, fault_sync_timeout)
 {
-	struct cmd cmds[2] = {
-		{ { OP_TLBI_NH_ALL | F0_VMID(1), 0 } },
-		{ { OP_TLBI_NH_ALL | F0_VMID(2), 0 } },
+	struct smmu_cmd cmds[2] = {
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(1), 0 } },
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(2), 0 } },
 	};
-	struct cmd expect[3] = { cmds[0], cmds[1], { { SYNC0, SYNC1 } } };
+	struct smmu_cmd expect[3] = { cmds[0], cmds[1], { { SYNC0, SYNC1 } } };
 	double t;
 
 	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p,
@@ -660,11 +619,11 @@ TEST_F(cmdq, fault_sync_timeout)
 
 TEST_F(cmdq, fault_cmd_error)
 {
-	struct cmd cmds[2] = {
-		{ { OP_TLBI_NH_ALL | F0_VMID(1), 0 } },
-		{ { OP_TLBI_NH_ALL | F0_VMID(2), 0 } },
+	struct smmu_cmd cmds[2] = {
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(1), 0 } },
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(2), 0 } },
 	};
-	struct cmd expect[2] = { cmds[1], { { SYNC0, SYNC1 } } };
+	struct smmu_cmd expect[2] = { cmds[1], { { SYNC0, SYNC1 } } };
 
 	/* The next command fails: not executed, not a CERROR_ILL */
 	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p, MOCK_SMMU_FAULT_CMD_ERROR));
@@ -696,17 +655,17 @@ TEST_F(cmdq, fault_cmd_error)
 }
 
 /* Command number i: a unique NH_ASID (VMID:ASID = i) */
-static struct cmd seq_cmd(uint32_t i)
+static struct smmu_cmd seq_cmd(uint32_t i)
 {
-	struct cmd c = { { OP_TLBI_NH_ASID | F0_VMID(i & 0xffff) |
-			   F0_ASID(i >> 16), 0 } };
+	struct smmu_cmd c = { { SMMU_OP_TLBI_NH_ASID | SMMU_CMD_VMID(i & 0xffff) |
+			   SMMU_CMD_ASID(i >> 16), 0 } };
 
 	return c;
 }
 
 TEST_F(cmdq, log_wrap)
 {
-	static struct cmd all[LOG_SIZE + 1024], cmds[RAW_MAX];
+	static struct smmu_cmd all[LOG_SIZE + 1024], cmds[RAW_MAX];
 	const uint32_t total_cmds = LOG_SIZE + 300;
 	uint32_t i = 0, n = 0;
 	uint64_t total = 0;
@@ -765,7 +724,7 @@ struct worker {
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
-	struct cmd cmds[64];
+	struct smmu_cmd cmds[64];
 	cpu_set_t cpus;
 	int r, k;
 
@@ -803,7 +762,7 @@ static void assert_thread_log(struct __test_metadata *_metadata,
 	int r = 0, k = 0, i;
 
 	for (i = 0; i < num; i++) {
-		struct cmd c = seq_cmd((w->id << 20) | (r << 8) | k);
+		struct smmu_cmd c = seq_cmd((w->id << 20) | (r << 8) | k);
 
 		if (memcmp(&c, &log_buf[i], sizeof(c)))
 			continue;
@@ -897,7 +856,7 @@ TEST_F(cmdq, psmmus_apart)
 		ASSERT_EQ(0, mock_cache_fill(self->mfd, i, &e, 1));
 		ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, i));
 	}
-	ASSERT_EQ(0, raw1(self->mfd, 0, OP_TLBI_NSNH_ALL, 0));
+	ASSERT_EQ(0, raw1(self->mfd, 0, SMMU_OP_TLBI_NSNH_ALL, 0));
 	ASSERT_EQ(0, mock_cache_read_num(self->mfd, 0, &out, 1, &total));
 	ASSERT_EQ(0, total);
 	for (i = 1; i < self->nr; i++) {
@@ -916,7 +875,7 @@ TEST_F(cmdq, psmmus_apart)
 /* Throughput of the queue, for the record */
 TEST_F(cmdq, throughput)
 {
-	static struct cmd cmds[250];
+	static struct smmu_cmd cmds[250];
 	const int total_cmds = 10000;
 	double t;
 	int i, k;

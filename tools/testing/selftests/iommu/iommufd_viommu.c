@@ -1285,10 +1285,10 @@ static void assert_ste_abort(struct __test_metadata *_metadata, int mfd,
 	uint64_t ste[4];
 
 	ASSERT_EQ(0, mock_get_ste(mfd, psmmu, sid, ste));
-	ASSERT_EQ(MOCK_STE0_V, ste[0] & MOCK_STE0_V)
+	ASSERT_EQ(SMMU_STE0_V, ste[0] & SMMU_STE0_V)
 		TH_LOG("pSMMU %u SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
-	ASSERT_EQ(MOCK_STE_CFG_ABORT, MOCK_STE_CFG(ste[0]))
+	ASSERT_EQ(SMMU_STE_CFG_ABORT, SMMU_STE_CFG(ste[0]))
 		TH_LOG("pSMMU %u SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
 }
@@ -1299,16 +1299,16 @@ static uint16_t assert_ste_s2(struct __test_metadata *_metadata, int mfd,
 	uint64_t ste[4];
 
 	ASSERT_EQ(0, mock_get_ste(mfd, psmmu, sid, ste));
-	ASSERT_EQ(MOCK_STE0_V, ste[0] & MOCK_STE0_V)
+	ASSERT_EQ(SMMU_STE0_V, ste[0] & SMMU_STE0_V)
 		TH_LOG("pSMMU %u SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
-	ASSERT_EQ(MOCK_STE_CFG_S2_TRANS, MOCK_STE_CFG(ste[0]))
+	ASSERT_EQ(SMMU_STE_CFG_S2_TRANS, SMMU_STE_CFG(ste[0]))
 		TH_LOG("pSMMU %u SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
-	ASSERT_NE(0, ste[2] & MOCK_STE2_VMID_MASK)
+	ASSERT_NE(0, ste[2] & SMMU_STE2_S2VMID)
 		TH_LOG("pSMMU %u SID 0x%x ste2 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[2]);
-	return ste[2] & MOCK_STE2_VMID_MASK;
+	return ste[2] & SMMU_STE2_S2VMID;
 }
 
 TEST_F(viommu, ste_attach_detach)

@@ -19,6 +19,7 @@
 #include <linux/iommufd.h>
 
 #include "../../../../drivers/iommu/mock-smmu/mock_smmu.h"
+#include "smmuv3_test.h"
 
 static inline int ioctl_errno(int fd, unsigned long cmd, void *arg)
 {
@@ -277,6 +278,15 @@ static inline int mock_get_ste(int mfd, uint32_t psmmu, uint32_t sid,
 	return rc;
 }
 
+/* The S2VMID of the physical STE of (@psmmu, @sid), or -errno */
+static inline int mock_ste_vmid(int mfd, uint32_t psmmu, uint32_t sid)
+{
+	uint64_t ste[4];
+	int rc = mock_get_ste(mfd, psmmu, sid, ste);
+
+	return rc ? rc : (int)smmu_field_get(SMMU_STE2_S2VMID, ste[2]);
+}
+
 static inline int mock_get_counters(int mfd, uint32_t psmmu,
 				    struct mock_smmu_counters *cnt)
 {
@@ -296,6 +306,31 @@ static inline int hwpt_alloc_nested_smmu(int fd, uint32_t dev_id,
 
 	return hwpt_alloc(fd, dev_id, viommu_id, 0, IOMMU_HWPT_DATA_ARM_SMMUV3,
 			  &data, sizeof(data), hwpt_id);
+}
+
+/* A nested HWPT of guest STE stage-1 translate, with a CD table at @cdptr */
+static inline int hwpt_alloc_nested_s1(int fd, uint32_t dev_id,
+				       uint32_t viommu_id, uint64_t cdptr,
+				       uint32_t *hwpt_id)
+{
+	return hwpt_alloc_nested_smmu(fd, dev_id, viommu_id,
+				      SMMU_STE0_V |
+				      SMMU_FIELD(SMMU_STE0_CFG,
+						 SMMU_STE_CFG_S1_TRANS) |
+				      (cdptr & SMMU_STE0_S1CTXPTR), 0,
+				      hwpt_id);
+}
+
+/* A nested HWPT of guest STE bypass */
+static inline int hwpt_alloc_nested_bypass(int fd, uint32_t dev_id,
+					   uint32_t viommu_id,
+					   uint32_t *hwpt_id)
+{
+	return hwpt_alloc_nested_smmu(fd, dev_id, viommu_id,
+				      SMMU_STE0_V |
+				      SMMU_FIELD(SMMU_STE0_CFG,
+						 SMMU_STE_CFG_BYPASS), 0,
+				      hwpt_id);
 }
 
 /*
@@ -333,143 +368,6 @@ static inline int viommu_invalidate_smmu(int fd, uint32_t viommu_id,
 				   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
 				   sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
 				   cmds, num, 0, done);
-}
-
-/*
- * SMMUv3 command queue entries as a guest writes them: opcodes and fields
- * (architecture positions), for building commands and decoding logs.
- */
-#define SMMU_OP_CFGI_CD		0x05
-#define SMMU_OP_CFGI_CD_ALL	0x06
-#define SMMU_OP_TLBI_NH_ALL	0x10
-#define SMMU_OP_TLBI_NH_ASID	0x11
-#define SMMU_OP_TLBI_NH_VA	0x12
-#define SMMU_OP_TLBI_NH_VAA	0x13
-#define SMMU_OP_TLBI_NSNH_ALL	0x30
-#define SMMU_OP_ATC_INV		0x40
-#define SMMU_OP_CMD_SYNC	0x46
-
-#define SMMU_CMD0_OP		0x00000000000000ffULL
-#define SMMU_CMD0_GLOBAL	0x0000000000000200ULL
-#define SMMU_CMD0_SSEC		0x0000000000000400ULL
-#define SMMU_CMD0_SSV		0x0000000000000800ULL
-#define SMMU_CMD0_SSID		0x00000000fffff000ULL
-#define SMMU_CMD0_SID		0xffffffff00000000ULL
-#define SMMU_CMD0_NUM		0x000000000001f000ULL
-#define SMMU_CMD0_SCALE		0x0000000001f00000ULL
-#define SMMU_CMD0_VMID		0x0000ffff00000000ULL
-#define SMMU_CMD0_ASID		0xffff000000000000ULL
-#define SMMU_CMD1_LEAF		0x0000000000000001ULL
-#define SMMU_CMD1_TTL		0x0000000000000300ULL
-#define SMMU_CMD1_TG		0x0000000000000c00ULL
-#define SMMU_CMD1_ADDR		0xfffffffffffff000ULL
-#define SMMU_CMD1_ATC_SIZE	0x000000000000003fULL
-
-/* ATC_INV SIZE invalidating every address */
-#define SMMU_ATC_SIZE_ALL	52
-
-/* @val placed in the field @mask */
-static inline uint64_t smmu_field_prep(uint64_t mask, uint64_t val)
-{
-	return (val << __builtin_ctzll(mask)) & mask;
-}
-
-/* The value of the field @mask in @word */
-static inline uint64_t smmu_field_get(uint64_t mask, uint64_t word)
-{
-	return (word & mask) >> __builtin_ctzll(mask);
-}
-
-static inline unsigned int smmu_cmd_op(const uint64_t *cmd)
-{
-	return smmu_field_get(SMMU_CMD0_OP, cmd[0]);
-}
-
-/* A command that names a device by its (virtual or physical) StreamID */
-static inline int smmu_op_sid_scoped(unsigned int op)
-{
-	return op == SMMU_OP_ATC_INV || op == SMMU_OP_CFGI_CD ||
-	       op == SMMU_OP_CFGI_CD_ALL;
-}
-
-/* A TLB invalidation scoped by VMID: routed to pSMMUs holding stage 1s */
-static inline int smmu_op_tlbi(unsigned int op)
-{
-	return op == SMMU_OP_TLBI_NH_ALL || op == SMMU_OP_TLBI_NH_ASID ||
-	       op == SMMU_OP_TLBI_NH_VA || op == SMMU_OP_TLBI_NH_VAA ||
-	       op == SMMU_OP_TLBI_NSNH_ALL;
-}
-
-static inline void smmu_cmd_cfgi_cd(uint64_t *cmd, uint32_t sid,
-				    uint32_t ssid, int leaf)
-{
-	cmd[0] = SMMU_OP_CFGI_CD | smmu_field_prep(SMMU_CMD0_SSID, ssid) |
-		 smmu_field_prep(SMMU_CMD0_SID, sid);
-	cmd[1] = leaf ? SMMU_CMD1_LEAF : 0;
-}
-
-static inline void smmu_cmd_cfgi_cd_all(uint64_t *cmd, uint32_t sid)
-{
-	cmd[0] = SMMU_OP_CFGI_CD_ALL | smmu_field_prep(SMMU_CMD0_SID, sid);
-	cmd[1] = 0;
-}
-
-/* ATC_INV; @ssid is used (SSV set) when not negative */
-static inline void smmu_cmd_atc_inv(uint64_t *cmd, uint32_t sid, int ssid,
-				    int global, uint64_t addr,
-				    unsigned int size)
-{
-	cmd[0] = SMMU_OP_ATC_INV | smmu_field_prep(SMMU_CMD0_SID, sid);
-	if (ssid >= 0)
-		cmd[0] |= SMMU_CMD0_SSV |
-			  smmu_field_prep(SMMU_CMD0_SSID, ssid);
-	if (global)
-		cmd[0] |= SMMU_CMD0_GLOBAL;
-	cmd[1] = (addr & SMMU_CMD1_ADDR) |
-		 smmu_field_prep(SMMU_CMD1_ATC_SIZE, size);
-}
-
-static inline void smmu_cmd_nsnh_all(uint64_t *cmd)
-{
-	cmd[0] = SMMU_OP_TLBI_NSNH_ALL;
-	cmd[1] = 0;
-}
-
-static inline void smmu_cmd_nh_all(uint64_t *cmd, uint16_t vmid)
-{
-	cmd[0] = SMMU_OP_TLBI_NH_ALL | smmu_field_prep(SMMU_CMD0_VMID, vmid);
-	cmd[1] = 0;
-}
-
-static inline void smmu_cmd_nh_asid(uint64_t *cmd, uint16_t vmid,
-				    uint16_t asid)
-{
-	cmd[0] = SMMU_OP_TLBI_NH_ASID | smmu_field_prep(SMMU_CMD0_VMID, vmid) |
-		 smmu_field_prep(SMMU_CMD0_ASID, asid);
-	cmd[1] = 0;
-}
-
-/*
- * TLBI_NH_VA (@asid >= 0) or TLBI_NH_VAA (@asid < 0). @tg 0 is a single
- * page (@num, @scale and @ttl must then be 0); else a range of (@num + 1)
- * << @scale granules of @tg (1: 4K, 2: 16K, 3: 64K).
- */
-static inline void smmu_cmd_nh_va(uint64_t *cmd, uint16_t vmid, int asid,
-				  uint64_t addr, int leaf, unsigned int tg,
-				  unsigned int ttl, unsigned int num,
-				  unsigned int scale)
-{
-	cmd[0] = smmu_field_prep(SMMU_CMD0_VMID, vmid) |
-		 smmu_field_prep(SMMU_CMD0_NUM, num) |
-		 smmu_field_prep(SMMU_CMD0_SCALE, scale);
-	if (asid >= 0)
-		cmd[0] |= SMMU_OP_TLBI_NH_VA |
-			  smmu_field_prep(SMMU_CMD0_ASID, asid);
-	else
-		cmd[0] |= SMMU_OP_TLBI_NH_VAA;
-	cmd[1] = (addr & SMMU_CMD1_ADDR) | (leaf ? SMMU_CMD1_LEAF : 0) |
-		 smmu_field_prep(SMMU_CMD1_TG, tg) |
-		 smmu_field_prep(SMMU_CMD1_TTL, ttl);
 }
 
 /* Mock pSMMU command queues and cache models */

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 
 #include "kselftest_harness.h"
-#include "iommufd_vsmmu_dispatch.h"
+#include "iommufd_viommu_utils.h"
 
 #define MAX_PSMMUS	64
 #define VMAX		4
@@ -65,7 +65,7 @@ FIXTURE(bench)
 	int8_t vsid_psmmu[GVSID_SLOTS];
 	uint64_t s1_mask;
 	/* Scratch of way (b): the commands for each vIOMMU */
-	struct vd_cmd split[VMAX][BATCH_MAX];
+	struct smmu_cmd split[VMAX][BATCH_MAX];
 	uint32_t split_num[VMAX];
 	unsigned long calls[WAYS];
 };
@@ -96,9 +96,9 @@ static void add_device(struct __test_metadata *_metadata,
 					  &dev_id));
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, dev, self->parent, NULL));
 	ASSERT_EQ(0, vdevice_alloc(self->fd, viommu, dev_id, vsid, NULL));
-	ASSERT_EQ(0, vd_nested_alloc_s1(self->fd, dev_id, viommu,
-					0x40000000ULL + vsid * 0x1000,
-					&hwpt));
+	ASSERT_EQ(0, hwpt_alloc_nested_s1(self->fd, dev_id, viommu,
+					  0x40000000ULL + vsid * 0x1000,
+					  &hwpt));
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, dev, hwpt, &out));
 	ASSERT_EQ(hwpt, out);
 }
@@ -162,7 +162,7 @@ static uint32_t rnd(void)
  * A guest batch: 3 in 4 commands device-scoped, for random devices on
  * every pSMMU, the others TLBIs. Return the number of TLBIs.
  */
-static uint32_t make_batch(struct _test_data_bench *self, struct vd_cmd *guest,
+static uint32_t make_batch(struct _test_data_bench *self, struct smmu_cmd *guest,
 			   uint32_t num)
 {
 	uint32_t i, tlbis = 0;
@@ -176,25 +176,25 @@ static uint32_t make_batch(struct _test_data_bench *self, struct vd_cmd *guest,
 		case 0:
 		case 1:
 		case 2:
-			guest[i] = vd_cmd(SMMU_OP_CFGI_CD | VD_SID(vsid) |
-					  VD_SSID(rnd()), VD_LEAF);
+			smmu_cmd_cfgi_cd(guest[i].w, vsid, rnd() & 0xfffff, 1);
 			break;
 		case 3:
-			guest[i] = vd_cmd(SMMU_OP_CFGI_CD_ALL | VD_SID(vsid), 0);
+			smmu_cmd_cfgi_cd_all(guest[i].w, vsid);
 			break;
 		case 4:
 		case 5:
-			guest[i] = vd_cmd(SMMU_OP_ATC_INV | VD_SID(vsid), page);
+			smmu_cmd_atc_inv(guest[i].w, vsid, -1, 0, page, 0);
 			break;
 		case 6:
-			guest[i] = vd_cmd(SMMU_OP_TLBI_NH_VA | VD_ASID(rnd()),
-					  page | VD_LEAF);
+			smmu_cmd_nh_va(guest[i].w, 0, rnd() & 0xffff, page, 1,
+				       0, 0, 0, 0);
 			tlbis++;
 			break;
 		default:
-			guest[i] = vd_cmd(rnd() % 4 ? SMMU_OP_TLBI_NH_ASID |
-					  VD_ASID(rnd()) :
-					  SMMU_OP_TLBI_NSNH_ALL, 0);
+			if (rnd() % 4)
+				smmu_cmd_nh_asid(guest[i].w, 0, rnd());
+			else
+				smmu_cmd_nsnh_all(guest[i].w);
 			tlbis++;
 			break;
 		}
@@ -207,13 +207,13 @@ static uint32_t make_batch(struct _test_data_bench *self, struct vd_cmd *guest,
  * to, as a mask. Device-scoped commands by the vSID's device, the others
  * to every pSMMU with a stage-1 device.
  */
-static uint64_t vmm_targets(struct _test_data_bench *self, const struct vd_cmd *c)
+static uint64_t vmm_targets(struct _test_data_bench *self, const struct smmu_cmd *c)
 {
 	uint32_t slot;
 
-	if (!smmu_op_sid_scoped(vd_op(c)))
+	if (!smmu_op_sid_scoped(smmu_cmd_op(c->w)))
 		return self->s1_mask;
-	slot = vd_sid(c) - GVSID_BASE;
+	slot = smmu_field_get(SMMU_CMD0_SID, c->w[0]) - GVSID_BASE;
 	if (slot >= GVSID_SLOTS || self->vsid_psmmu[slot] < 0)
 		return 0;	/* the VMM would report CERROR_ILL */
 	return 1ULL << self->vsid_psmmu[slot];
@@ -221,7 +221,7 @@ static uint64_t vmm_targets(struct _test_data_bench *self, const struct vd_cmd *
 
 /* Run @guest one way; return the time taken or a negative errno */
 static double run_way(struct _test_data_bench *self, int way,
-		      const struct vd_cmd *guest, uint32_t num)
+		      const struct smmu_cmd *guest, uint32_t num)
 {
 	uint32_t i, done;
 	uint64_t mask;
@@ -284,7 +284,7 @@ static int cmp_double(const void *a, const void *b)
 static void bench(struct __test_metadata *_metadata, struct _test_data_bench *self,
 		  uint32_t num)
 {
-	static struct vd_cmd guest[BATCH_MAX];
+	static struct smmu_cmd guest[BATCH_MAX];
 	struct mock_smmu_counters c0, c1;
 	uint64_t ill[MAX_PSMMUS];
 	uint64_t cmds[WAYS][VMAX], syncs[WAYS][VMAX];
