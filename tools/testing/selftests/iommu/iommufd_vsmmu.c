@@ -15,7 +15,12 @@
  *   its index i with entry_num i, exactly the commands before it executed
  *   (read back from the pSMMUs' command logs), none from i on and no
  *   CERROR_ILL; injected sync time-outs and command errors with the exact
- *   entry_num; a round ends once a pSMMU has ROUND commands pending.
+ *   entry_num, every command before it executed and nothing issued to the
+ *   failing pSMMU after the failure.
+ *
+ * What the pSMMUs must execute is checked as iommufd_vsmmu_contract.h
+ * says, from what each test knows of its devices: their pSMMUs, physical
+ * StreamIDs and vSIDs, and the vIOMMU's VMIDs read from their STEs.
  *
  * The fixture runs with 1, 2 and 4 pSMMUs: a variant uses instances
  * 0..N-1 (skipped when the module has fewer), puts device i behind pSMMU
@@ -25,9 +30,9 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "iommufd_viommu_utils.h"
+#include "iommufd_vsmmu_contract.h"
 
-#define MAX_PSMMUS		64
+#define MAX_PSMMUS		VSMMU_MAX_PSMMUS
 #define VARIANT_MAX_PSMMUS	4
 
 /* Physical StreamIDs, + pSMMU index */
@@ -38,45 +43,16 @@
 #define VSID_EXTRA		0xb0000
 #define VSID_UNKNOWN		0xc0000
 
-/* Commands a pSMMU gathers before the dispatcher ends a round and syncs */
-#define ROUND			128
-/* Commands a test expects on one pSMMU at most */
-#define EXP_MAX			1024
+/* Guest commands of one call, at most */
+#define BATCH_MAX		1024
 
-/* STE fields (architecture) */
-#define STE0_CFG(x)		((uint64_t)(x) << 1)
-#define STE0_S1FMT(x)		((uint64_t)(x) << 4)
-#define STE0_S1CTXPTR(x)	(((uint64_t)(x) << 6) & 0x000fffffffffffc0ULL)
-#define STE0_S1CDMAX(x)		((uint64_t)(x) << 59)
-#define STE1_S1DSS(x)		((uint64_t)(x))
-#define STE1_S1CIR(x)		((uint64_t)(x) << 2)
-#define STE1_S1COR(x)		((uint64_t)(x) << 4)
-#define STE1_S1CSH(x)		((uint64_t)(x) << 6)
-#define STE1_S1STALLD		_BITULL(27)
-#define STE1_EATS(x)		((uint64_t)(x) << 28)
-#define STE1_EATS_MASK		STE1_EATS(3)
-/* What a guest may set (UAPI-FACTS section 6) */
-#define STE0_ALLOWED		0xf80fffffffffffffULL
-#define STE1_ALLOWED		0x380000ffULL
+/* Guest STE values (fields of smmuv3_test.h) */
+#define STE0_CFG(x)		SMMU_FIELD(SMMU_STE0_CFG, x)
+#define STE1_EATS(x)		SMMU_FIELD(SMMU_STE1_EATS, x)
 /* The guest's stage-1 fields the physical STE takes */
-#define STE0_S1_FIELDS		0xf80ffffffffffff0ULL
-#define STE1_S1_FIELDS		0x080000ffULL
-
-/* The CMD_SYNC the pSMMU queue driver appends (CS = SEV) */
-#define SYNC0			0x2046ULL
-#define SYNC1			0ULL
-
-struct gcmd {
-	uint64_t w[2];
-};
-
-/* Commands expected on, or read from, one pSMMU */
-struct plog {
-	unsigned int num;
-	struct gcmd c[EXP_MAX];
-};
-
-static struct plog expected[MAX_PSMMUS];
+#define STE0_S1_FIELDS \
+	(SMMU_STE0_NESTING_ALLOWED & ~(SMMU_STE0_V | SMMU_STE0_CFG))
+#define STE1_S1_FIELDS		(SMMU_STE1_NESTING_ALLOWED & ~SMMU_STE1_EATS)
 
 /*
  * Helpers take the fixture's data as struct _test_data_vsmmu, which is what
@@ -100,10 +76,12 @@ FIXTURE(vsmmu)
 	uint32_t viommu_id;
 	/* The stage-1 nested HWPT attach_s1() attached device i to */
 	uint32_t nested[VARIANT_MAX_PSMMUS];
-	/* What the model of the dispatcher knows: stage-1s per pSMMU... */
+	/* Devices attached to a stage-1 of viommu_id, per pSMMU... */
 	int s1[MAX_PSMMUS];
 	/* ...and the VMID of viommu_id there (0: not known yet) */
 	uint16_t vmid[MAX_PSMMUS];
+	/* What the pSMMUs must execute */
+	struct vsmmu_expect x;
 	/* Counters at the end of the set-up */
 	struct mock_smmu_counters cnt[MAX_PSMMUS];
 };
@@ -185,6 +163,8 @@ FIXTURE_SETUP(vsmmu)
 		ASSERT_EQ(0, mock_inject_fault(self->mfd, i, 0));
 	logs_clear(_metadata, self);
 	read_counters(_metadata, self->mfd, self->nr_psmmus, self->cnt);
+	ASSERT_EQ(0, vsmmu_expect_init(&self->x, self->nr_psmmus,
+				       4 * BATCH_MAX));
 }
 
 FIXTURE_TEARDOWN(vsmmu)
@@ -194,6 +174,7 @@ FIXTURE_TEARDOWN(vsmmu)
 	/* A fault no command took would hit the next test */
 	for (i = 0; i < self->nr_psmmus && self->n; i++)
 		mock_inject_fault(self->mfd, i, 0);
+	vsmmu_expect_free(&self->x);
 	close(self->mfd);
 	close(self->fd);
 }
@@ -204,12 +185,15 @@ FIXTURE_TEARDOWN(vsmmu)
 static void ste_s1(unsigned int tag, unsigned int eats, uint64_t *ste0,
 		   uint64_t *ste1)
 {
-	*ste0 = MOCK_STE0_V | STE0_CFG(MOCK_STE_CFG_S1_TRANS) |
-		STE0_S1FMT(tag % 4) | STE0_S1CTXPTR(0x2345670000ULL + tag * 3) |
-		STE0_S1CDMAX((tag * 7 + 3) & 0x1f);
-	*ste1 = STE1_S1DSS(tag % 4) | STE1_S1CIR((tag + 1) % 4) |
-		STE1_S1COR((tag + 2) % 4) | STE1_S1CSH((tag + 3) % 4) |
-		(tag & 1 ? STE1_S1STALLD : 0) | STE1_EATS(eats);
+	*ste0 = SMMU_STE0_V | STE0_CFG(SMMU_STE_CFG_S1_TRANS) |
+		SMMU_FIELD(SMMU_STE0_S1FMT, tag % 4) |
+		SMMU_FIELD(SMMU_STE0_S1CTXPTR, 0x2345670000ULL + tag * 3) |
+		SMMU_FIELD(SMMU_STE0_S1CDMAX, tag * 7 + 3);
+	*ste1 = SMMU_FIELD(SMMU_STE1_S1DSS, tag % 4) |
+		SMMU_FIELD(SMMU_STE1_S1CIR, (tag + 1) % 4) |
+		SMMU_FIELD(SMMU_STE1_S1COR, (tag + 2) % 4) |
+		SMMU_FIELD(SMMU_STE1_S1CSH, (tag + 3) % 4) |
+		(tag & 1 ? SMMU_STE1_S1STALLD : 0) | STE1_EATS(eats);
 }
 
 static uint32_t nested_alloc(struct __test_metadata *_metadata, int fd,
@@ -232,14 +216,14 @@ static uint32_t nested_alloc_cfg(struct __test_metadata *_metadata, int fd,
 				 unsigned int cfg)
 {
 	return nested_alloc(_metadata, fd, dev_id, viommu_id,
-			    MOCK_STE0_V | STE0_CFG(cfg), 0);
+			    SMMU_STE0_V | STE0_CFG(cfg), 0);
 }
 
 static void get_ste(struct __test_metadata *_metadata, int mfd, int psmmu,
 		    uint32_t sid, uint64_t ste[4])
 {
 	ASSERT_EQ(0, mock_get_ste(mfd, psmmu, sid, ste));
-	ASSERT_EQ(MOCK_STE0_V, ste[0] & MOCK_STE0_V)
+	ASSERT_EQ(SMMU_STE0_V, ste[0] & SMMU_STE0_V)
 		TH_LOG("pSMMU %d SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
 }
@@ -251,11 +235,11 @@ static void assert_ste_cfg(struct __test_metadata *_metadata, int mfd,
 	uint64_t ste[4];
 
 	get_ste(_metadata, mfd, psmmu, sid, ste);
-	ASSERT_EQ(cfg, MOCK_STE_CFG(ste[0]))
+	ASSERT_EQ(cfg, SMMU_STE_CFG(ste[0]))
 		TH_LOG("pSMMU %d SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
-	if (cfg != MOCK_STE_CFG_ABORT) {
-		ASSERT_EQ(vmid, ste[2] & MOCK_STE2_VMID_MASK)
+	if (cfg != SMMU_STE_CFG_ABORT) {
+		ASSERT_EQ(vmid, ste[2] & SMMU_STE2_S2VMID)
 			TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
 	}
 }
@@ -268,22 +252,23 @@ static uint16_t assert_ste_nested(struct __test_metadata *_metadata, int mfd,
 				  int psmmu, uint32_t sid, uint64_t g0,
 				  uint64_t g1)
 {
-	unsigned int eats = (g1 & STE1_EATS_MASK) >> 28;
+	unsigned int eats = smmu_field_get(SMMU_STE1_EATS, g1);
 	uint64_t ste[4];
 
 	get_ste(_metadata, mfd, psmmu, sid, ste);
-	ASSERT_EQ(MOCK_STE_CFG_NESTED, MOCK_STE_CFG(ste[0]))
+	ASSERT_EQ(SMMU_STE_CFG_NESTED, SMMU_STE_CFG(ste[0]))
 		TH_LOG("pSMMU %d SID 0x%x ste0 0x%llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
 	ASSERT_EQ(g0 & STE0_S1_FIELDS, ste[0] & STE0_S1_FIELDS)
 		TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
 	ASSERT_EQ(g1 & STE1_S1_FIELDS, ste[1] & STE1_S1_FIELDS)
 		TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
-	ASSERT_EQ(MOCK_STE1_MEV, ste[1] & MOCK_STE1_MEV);
-	ASSERT_EQ(STE1_EATS(eats == 1 ? 1 : 0), ste[1] & STE1_EATS_MASK)
+	ASSERT_EQ(SMMU_STE1_MEV, ste[1] & SMMU_STE1_MEV);
+	ASSERT_EQ(STE1_EATS(eats == SMMU_STE_EATS_TRANS ? SMMU_STE_EATS_TRANS :
+			    SMMU_STE_EATS_ABT), ste[1] & SMMU_STE1_EATS)
 		TH_LOG("pSMMU %d SID 0x%x guest EATS %u", psmmu, sid, eats);
-	ASSERT_NE(0, ste[2] & MOCK_STE2_VMID_MASK);
-	return ste[2] & MOCK_STE2_VMID_MASK;
+	ASSERT_NE(0, ste[2] & SMMU_STE2_S2VMID);
+	return ste[2] & SMMU_STE2_S2VMID;
 }
 
 /*
@@ -316,173 +301,47 @@ static void attach_s1_all(struct __test_metadata *_metadata,
 		attach_s1(_metadata, self, i);
 }
 
-static int inv(struct _test_data_vsmmu *self, const struct gcmd *cmds,
+static int inv(struct _test_data_vsmmu *self, const struct smmu_cmd *cmds,
 	       uint32_t num, uint32_t *done)
 {
 	return viommu_invalidate_smmu(self->fd, self->viommu_id,
 				      (const uint64_t *)cmds, num, done);
 }
 
-/*
- * The model of the dispatcher: where guest command @g goes and as what.
- * Fill @pidx and @out, return how many copies, or -1 for a command the
- * model does not know (not meant to be valid).
- */
-static int route(struct _test_data_vsmmu *self, const struct gcmd *g, int *pidx,
-		 struct gcmd *out)
+/* Guest command @gidx of device @i: pSMMU i must execute @c */
+static void exp_dev(struct _test_data_vsmmu *self, uint32_t gidx, int i,
+		    struct smmu_cmd c)
 {
-	unsigned int op = smmu_cmd_op(g->w);
-	int i, p, num = 0;
+	vsmmu_expect_add(&self->x, i, gidx, c);
+}
 
-	if (smmu_op_sid_scoped(op)) {
-		uint32_t vsid = smmu_field_get(SMMU_CMD0_SID, g->w[0]);
+/*
+ * Guest TLBI @gidx: every pSMMU with a stage-1 device of the vIOMMU must
+ * execute (@e0, @e1) with the vIOMMU's VMID there.
+ */
+static void exp_tlbi(struct __test_metadata *_metadata,
+		     struct _test_data_vsmmu *self, uint32_t gidx,
+		     uint64_t e0, uint64_t e1)
+{
+	int p;
 
-		for (i = 0; i < self->n; i++) {
-			if (vsid != VSID_FIXTURE + i)
-				continue;
-			pidx[0] = i;
-			out[0].w[0] = (g->w[0] & ~SMMU_CMD0_SID) |
-				      smmu_field_prep(SMMU_CMD0_SID,
-						      SID_FIXTURE + i);
-			out[0].w[1] = g->w[1];
-			return 1;
-		}
-		return -1;
-	}
-	if (!smmu_op_tlbi(op))
-		return -1;
+	ASSERT_EQ(0, e0 & SMMU_CMD0_VMID);
 	for (p = 0; p < self->nr_psmmus; p++) {
 		if (!self->s1[p])
 			continue;
-		if (!self->vmid[p])
-			return -1;
-		pidx[num] = p;
-		if (op == SMMU_OP_TLBI_NSNH_ALL) {
-			smmu_cmd_nh_all(out[num].w, self->vmid[p]);
-		} else {
-			out[num].w[0] = (g->w[0] & ~SMMU_CMD0_VMID) |
-					smmu_field_prep(SMMU_CMD0_VMID,
-							self->vmid[p]);
-			out[num].w[1] = g->w[1];
-		}
-		num++;
-	}
-	return num;
-}
-
-static void expect_reset(void)
-{
-	int p;
-
-	for (p = 0; p < MAX_PSMMUS; p++)
-		expected[p].num = 0;
-}
-
-static void expect_add(struct __test_metadata *_metadata, int p,
-		       uint64_t w0, uint64_t w1)
-{
-	struct plog *e = &expected[p];
-
-	ASSERT_GT(EXP_MAX, e->num);
-	e->c[e->num].w[0] = w0;
-	e->c[e->num].w[1] = w1;
-	e->num++;
-}
-
-/*
- * Add to the expected logs what @num valid guest commands give: each
- * command's copies in order; a round ends once a pSMMU has ROUND commands
- * pending (or at the end), and then every pSMMU the round touched gets a
- * CMD_SYNC. With @round_end, only report where the round holding command
- * @idx starts and ends instead.
- */
-static void __expect_batch(struct __test_metadata *_metadata,
-			   struct _test_data_vsmmu *self, const struct gcmd *g,
-			   unsigned int num, unsigned int idx,
-			   unsigned int *round_start, unsigned int *round_end)
-{
-	unsigned int pending[MAX_PSMMUS] = {}, start = 0, k;
-	bool full = false;
-	int p, j;
-
-	for (k = 0; k < num; k++) {
-		struct gcmd out[MAX_PSMMUS];
-		int pidx[MAX_PSMMUS];
-		int m = route(self, &g[k], pidx, out);
-
-		ASSERT_LE(0, m)
-			TH_LOG("command %u (0x%016llx 0x%016llx) is not modelled",
-			       k, (unsigned long long)g[k].w[0],
-			       (unsigned long long)g[k].w[1]);
-		for (j = 0; j < m; j++) {
-			if (!round_end)
-				expect_add(_metadata, pidx[j], out[j].w[0],
-					   out[j].w[1]);
-			if (++pending[pidx[j]] == ROUND)
-				full = true;
-		}
-		if (!full && k != num - 1)
-			continue;
-		if (round_end && idx <= k) {
-			*round_start = start;
-			*round_end = k + 1;
-			return;
-		}
-		for (p = 0; p < self->nr_psmmus; p++) {
-			if (pending[p] && !round_end)
-				expect_add(_metadata, p, SYNC0, SYNC1);
-			pending[p] = 0;
-		}
-		full = false;
-		start = k + 1;
+		ASSERT_NE(0, self->vmid[p]) TH_LOG("pSMMU %d", p);
+		vsmmu_expect_add(&self->x, p, gidx,
+				 SMMU_CMD(e0 | SMMU_CMD_VMID(self->vmid[p]),
+					  e1));
 	}
 }
 
-static void expect_batch(struct __test_metadata *_metadata,
-			 struct _test_data_vsmmu *self, const struct gcmd *g,
-			 unsigned int num)
-{
-	__expect_batch(_metadata, self, g, num, 0, NULL, NULL);
-}
-
-/* Read the log of pSMMU @p into @got (at most EXP_MAX); return the total */
-static uint64_t read_log(struct __test_metadata *_metadata, int mfd, int p,
-			 struct plog *got)
-{
-	uint64_t total = ~0ULL;
-	uint32_t num = ~0U;
-
-	ASSERT_EQ(0, mock_cmdq_log(mfd, p, 0, (uint64_t *)got->c, EXP_MAX,
-				   &num, &total));
-	ASSERT_GE(EXP_MAX, num);
-	got->num = num;
-	return total;
-}
-
-static struct plog got_log;
-
-/* Every pSMMU's log is exactly what is expected, and was cleared before */
+/* Guest commands [0, @done) executed as expected, nothing else */
 static void assert_logs(struct __test_metadata *_metadata,
-			struct _test_data_vsmmu *self, const char *what)
+			struct _test_data_vsmmu *self, uint32_t done,
+			const char *what)
 {
-	unsigned int i;
-	int p;
-
-	for (p = 0; p < self->nr_psmmus; p++) {
-		uint64_t total = read_log(_metadata, self->mfd, p, &got_log);
-
-		ASSERT_EQ(expected[p].num, total)
-			TH_LOG("%s: pSMMU %d executed %llu commands, not %u",
-			       what, p, (unsigned long long)total,
-			       expected[p].num);
-		ASSERT_EQ(expected[p].num, got_log.num);
-		for (i = 0; i < got_log.num; i++) {
-			ASSERT_EQ(expected[p].c[i].w[0], got_log.c[i].w[0])
-				TH_LOG("%s: pSMMU %d entry %u", what, p, i);
-			ASSERT_EQ(expected[p].c[i].w[1], got_log.c[i].w[1])
-				TH_LOG("%s: pSMMU %d entry %u", what, p, i);
-		}
-	}
+	vsmmu_assert_logs_done(_metadata, self->mfd, &self->x, done, what);
 }
 
 /* No CERROR_ILL since the set-up, on any pSMMU */
@@ -520,14 +379,18 @@ static void assert_nested_attached(struct __test_metadata *_metadata,
  * The @k-th command of a mixed valid batch: every accepted opcode in turn,
  * the SID-scoped ones on devices 0..@ndev-1 (TLBI_NH_ASID instead when
  * @ndev is 0), with fields taken from @k. Guest VMIDs are set, to be
- * overwritten.
+ * overwritten. What the pSMMUs must execute for it goes to self->x, as
+ * guest command @k.
  */
-static struct gcmd gen_cmd(unsigned int k, int ndev)
+static struct smmu_cmd gen_cmd(struct __test_metadata *_metadata,
+			       struct _test_data_vsmmu *self, unsigned int k,
+			       int ndev)
 {
-	uint32_t vsid = ndev ? VSID_FIXTURE + (k / 8) % ndev : 0;
+	int d = ndev ? (k / 8) % ndev : 0;
+	uint32_t vsid = VSID_FIXTURE + d, psid = SID_FIXTURE + d;
 	uint64_t addr = (uint64_t)(k + 1) << 12;
 	unsigned int kind = k % 8;
-	struct gcmd c;
+	struct smmu_cmd c, e;
 
 	/* No device: the TLBI that follows instead */
 	if (!ndev && (kind == 0 || kind == 2 || kind == 4))
@@ -535,35 +398,50 @@ static struct gcmd gen_cmd(unsigned int k, int ndev)
 	switch (kind) {
 	case 0:
 		smmu_cmd_cfgi_cd(c.w, vsid, k & 0xfffff, k & 1);
+		smmu_cmd_cfgi_cd(e.w, psid, k & 0xfffff, k & 1);
+		exp_dev(self, k, d, e);
 		break;
 	case 1:
 		smmu_cmd_nh_asid(c.w, 0x5a5a, k & 0xffff);
+		smmu_cmd_nh_asid(e.w, 0, k & 0xffff);
+		exp_tlbi(_metadata, self, k, e.w[0], e.w[1]);
 		break;
 	case 2:
 		smmu_cmd_atc_inv(c.w, vsid, k & 2 ? (int)k : -1, k & 4, addr,
 				 k % 13);
+		smmu_cmd_atc_inv(e.w, psid, k & 2 ? (int)k : -1, k & 4, addr,
+				 k % 13);
+		exp_dev(self, k, d, e);
 		break;
 	case 3:
 		smmu_cmd_nh_va(c.w, 0xffff, k & 0xffff, addr, k & 1, 0, 0, 0,
 			       0);
+		smmu_cmd_nh_va(e.w, 0, k & 0xffff, addr, k & 1, 0, 0, 0, 0);
+		exp_tlbi(_metadata, self, k, e.w[0], e.w[1]);
 		break;
 	case 4:
 		smmu_cmd_cfgi_cd_all(c.w, vsid);
+		smmu_cmd_cfgi_cd_all(e.w, psid);
+		exp_dev(self, k, d, e);
 		break;
 	case 5:
 		smmu_cmd_nh_va(c.w, 0x1234, -1, addr, 0, 1, 3, k % 32, k % 3);
+		smmu_cmd_nh_va(e.w, 0, -1, addr, 0, 1, 3, k % 32, k % 3);
+		exp_tlbi(_metadata, self, k, e.w[0], e.w[1]);
 		break;
 	case 6:
 		smmu_cmd_nh_all(c.w, 0x77);
+		exp_tlbi(_metadata, self, k, SMMU_OP_TLBI_NH_ALL, 0);
 		break;
 	default:
 		smmu_cmd_nsnh_all(c.w);
+		exp_tlbi(_metadata, self, k, SMMU_OP_TLBI_NH_ALL, 0);
 		break;
 	}
 	return c;
 }
 
-static struct gcmd batch[4 * ROUND];
+static struct smmu_cmd batch[BATCH_MAX];
 
 /*
  * Submit batch[0..@i-1] (valid), @bad at index @i and two valid commands
@@ -571,16 +449,16 @@ static struct gcmd batch[4 * ROUND];
  */
 static void assert_rejected_at(struct __test_metadata *_metadata,
 			       struct _test_data_vsmmu *self, unsigned int i,
-			       int ndev, const struct gcmd *bad,
+			       int ndev, const struct smmu_cmd *bad,
 			       const char *what)
 {
 	uint32_t done = ~0U;
 	unsigned int k;
 
 	ASSERT_GT(ARRAY_SIZE(batch), i + 2);
+	vsmmu_expect_reset(&self->x);
 	for (k = 0; k < i + 3; k++)
-		batch[k] = gen_cmd(k, ndev);
-	batch[i] = *bad;
+		batch[k] = k == i ? *bad : gen_cmd(_metadata, self, k, ndev);
 	logs_clear(_metadata, self);
 	ASSERT_EQ(-EIO, inv(self, batch, i + 3, &done))
 		TH_LOG("%s (0x%016llx 0x%016llx) at %u", what,
@@ -590,15 +468,17 @@ static void assert_rejected_at(struct __test_metadata *_metadata,
 		TH_LOG("%s (0x%016llx 0x%016llx) at %u", what,
 		       (unsigned long long)bad->w[0],
 		       (unsigned long long)bad->w[1], i);
-	expect_reset();
-	expect_batch(_metadata, self, batch, i);
-	assert_logs(_metadata, self, what);
+	assert_logs(_metadata, self, i, what);
 }
 
-/* A batch of @num valid commands completes and executes exactly */
+/*
+ * A batch of @num valid commands completes and executes exactly what
+ * self->x says
+ */
 static void assert_accepted(struct __test_metadata *_metadata,
-			    struct _test_data_vsmmu *self, const struct gcmd *g,
-			    unsigned int num, const char *what)
+			    struct _test_data_vsmmu *self,
+			    const struct smmu_cmd *g, unsigned int num,
+			    const char *what)
 {
 	uint32_t done = ~0U;
 
@@ -608,9 +488,29 @@ static void assert_accepted(struct __test_metadata *_metadata,
 		       (unsigned long long)g[0].w[0],
 		       (unsigned long long)g[0].w[1]);
 	ASSERT_EQ(num, done) TH_LOG("%s", what);
-	expect_reset();
-	expect_batch(_metadata, self, g, num);
-	assert_logs(_metadata, self, what);
+	assert_logs(_metadata, self, num, what);
+}
+
+/* One TLBI accepted: pSMMUs with a stage 1 execute @e with their VMID */
+static void assert_accepted_tlbi(struct __test_metadata *_metadata,
+				 struct _test_data_vsmmu *self,
+				 const struct smmu_cmd *g,
+				 const struct smmu_cmd *e, const char *what)
+{
+	vsmmu_expect_reset(&self->x);
+	exp_tlbi(_metadata, self, 0, e->w[0], e->w[1]);
+	assert_accepted(_metadata, self, g, 1, what);
+}
+
+/* One command for device @i accepted: pSMMU i executes @e */
+static void assert_accepted_dev(struct __test_metadata *_metadata,
+				struct _test_data_vsmmu *self, int i,
+				const struct smmu_cmd *g,
+				const struct smmu_cmd *e, const char *what)
+{
+	vsmmu_expect_reset(&self->x);
+	exp_dev(self, 0, i, *e);
+	assert_accepted(_metadata, self, g, 1, what);
 }
 
 /* ---- Nested HWPT allocation --------------------------------------------- */
@@ -628,41 +528,41 @@ TEST_F(vsmmu, nested_ste_table)
 		int rc;
 	} table[] = {
 		{ "V=0", 0, 0, 0 },
-		{ "V=0, all else set", ~MOCK_STE0_V, ~0ULL, 0 },
+		{ "V=0, all else set", ~SMMU_STE0_V, ~0ULL, 0 },
 		{ "V=0, Config nested, EATS 3", STE0_CFG(7), STE1_EATS(3), 0 },
 		{ "V=0, Config 1, RES0 bits", STE0_CFG(1) | (1ULL << 52),
 		  1ULL << 63, 0 },
-		{ "abort", MOCK_STE0_V | STE0_CFG(0), 0, 0 },
-		{ "bypass", MOCK_STE0_V | STE0_CFG(4), 0, 0 },
-		{ "stage-1", MOCK_STE0_V | STE0_CFG(5), 0, 0 },
-		{ "Config 1", MOCK_STE0_V | STE0_CFG(1), 0, -EIO },
-		{ "Config 2", MOCK_STE0_V | STE0_CFG(2), 0, -EIO },
-		{ "Config 3", MOCK_STE0_V | STE0_CFG(3), 0, -EIO },
-		{ "Config 6 (stage-2)", MOCK_STE0_V | STE0_CFG(6), 0, -EIO },
-		{ "Config 7 (nested)", MOCK_STE0_V | STE0_CFG(7), 0, -EIO },
+		{ "abort", SMMU_STE0_V | STE0_CFG(0), 0, 0 },
+		{ "bypass", SMMU_STE0_V | STE0_CFG(4), 0, 0 },
+		{ "stage-1", SMMU_STE0_V | STE0_CFG(5), 0, 0 },
+		{ "Config 1", SMMU_STE0_V | STE0_CFG(1), 0, -EIO },
+		{ "Config 2", SMMU_STE0_V | STE0_CFG(2), 0, -EIO },
+		{ "Config 3", SMMU_STE0_V | STE0_CFG(3), 0, -EIO },
+		{ "Config 6 (stage-2)", SMMU_STE0_V | STE0_CFG(6), 0, -EIO },
+		{ "Config 7 (nested)", SMMU_STE0_V | STE0_CFG(7), 0, -EIO },
 		{ "stage-1, every allowed field",
-		  (STE0_ALLOWED & ~STE0_CFG(7)) | STE0_CFG(5),
-		  (STE1_ALLOWED & ~STE1_EATS_MASK) | STE1_EATS(1), 0 },
+		  (SMMU_STE0_NESTING_ALLOWED & ~STE0_CFG(7)) | STE0_CFG(5),
+		  (SMMU_STE1_NESTING_ALLOWED & ~SMMU_STE1_EATS) | STE1_EATS(1), 0 },
 		{ "bypass, every allowed field",
-		  (STE0_ALLOWED & ~STE0_CFG(7)) | STE0_CFG(4),
-		  (STE1_ALLOWED & ~STE1_EATS_MASK) | STE1_EATS(1), 0 },
+		  (SMMU_STE0_NESTING_ALLOWED & ~STE0_CFG(7)) | STE0_CFG(4),
+		  (SMMU_STE1_NESTING_ALLOWED & ~SMMU_STE1_EATS) | STE1_EATS(1), 0 },
 		{ "abort, every allowed field",
-		  STE0_ALLOWED & ~STE0_CFG(7),
-		  STE1_ALLOWED & ~STE1_EATS_MASK, 0 },
-		{ "stage-1, EATS 1", MOCK_STE0_V | STE0_CFG(5), STE1_EATS(1),
+		  SMMU_STE0_NESTING_ALLOWED & ~STE0_CFG(7),
+		  SMMU_STE1_NESTING_ALLOWED & ~SMMU_STE1_EATS, 0 },
+		{ "stage-1, EATS 1", SMMU_STE0_V | STE0_CFG(5), STE1_EATS(1),
 		  0 },
-		{ "stage-1, EATS 2", MOCK_STE0_V | STE0_CFG(5), STE1_EATS(2),
+		{ "stage-1, EATS 2", SMMU_STE0_V | STE0_CFG(5), STE1_EATS(2),
 		  -EIO },
-		{ "stage-1, EATS 3", MOCK_STE0_V | STE0_CFG(5), STE1_EATS(3),
+		{ "stage-1, EATS 3", SMMU_STE0_V | STE0_CFG(5), STE1_EATS(3),
 		  -EIO },
-		{ "abort, EATS 2", MOCK_STE0_V | STE0_CFG(0), STE1_EATS(2),
+		{ "abort, EATS 2", SMMU_STE0_V | STE0_CFG(0), STE1_EATS(2),
 		  -EIO },
-		{ "bypass, EATS 3", MOCK_STE0_V | STE0_CFG(4), STE1_EATS(3),
+		{ "bypass, EATS 3", SMMU_STE0_V | STE0_CFG(4), STE1_EATS(3),
 		  -EIO },
 		{ "stage-1, word 0 all ones", ~STE0_CFG(7) | STE0_CFG(5), 0,
 		  -EIO },
-		{ "stage-1, word 1 all ones", MOCK_STE0_V | STE0_CFG(5),
-		  ~STE1_EATS_MASK, -EIO },
+		{ "stage-1, word 1 all ones", SMMU_STE0_V | STE0_CFG(5),
+		  ~SMMU_STE1_EATS, -EIO },
 	};
 	static const unsigned int cfgs[] = { 0, 4, 5 };
 	unsigned int t, c, b, e;
@@ -683,7 +583,7 @@ TEST_F(vsmmu, nested_ste_table)
 
 	/* Each single bit, with each valid Config */
 	for (c = 0; c < ARRAY_SIZE(cfgs); c++) {
-		uint64_t base0 = MOCK_STE0_V | STE0_CFG(cfgs[c]);
+		uint64_t base0 = SMMU_STE0_V | STE0_CFG(cfgs[c]);
 
 		for (b = 0; b < 128; b++) {
 			uint64_t bit = 1ULL << (b % 64), s0 = base0, s1 = 0;
@@ -695,11 +595,11 @@ TEST_F(vsmmu, nested_ste_table)
 				if (b < 4)
 					continue;
 				s0 |= bit;
-				want = STE0_ALLOWED & bit ? 0 : -EIO;
+				want = SMMU_STE0_NESTING_ALLOWED & bit ? 0 : -EIO;
 			} else {
 				s1 = bit;
 				/* EATS 2 */
-				want = STE1_ALLOWED & bit && b != 64 + 29 ?
+				want = SMMU_STE1_NESTING_ALLOWED & bit && b != 64 + 29 ?
 				       0 : -EIO;
 			}
 			rc = hwpt_alloc_nested_smmu(self->fd,
@@ -715,7 +615,7 @@ TEST_F(vsmmu, nested_ste_table)
 			ASSERT_EQ(0, hwpt_alloc_nested_smmu(self->fd,
 							    self->dev_id[0],
 							    self->viommu_id,
-							    s0 & ~MOCK_STE0_V,
+							    s0 & ~SMMU_STE0_V,
 							    s1, &id))
 				TH_LOG("V=0, Config %u, word %u bit %u",
 				       cfgs[c], b / 64, b % 64);
@@ -734,7 +634,7 @@ TEST_F(vsmmu, nested_ste_table)
 			rc = hwpt_alloc_nested_smmu(self->fd,
 						    self->dev_id[c % self->n],
 						    self->viommu_id,
-						    MOCK_STE0_V | STE0_CFG(c),
+						    SMMU_STE0_V | STE0_CFG(c),
 						    STE1_EATS(e), &id);
 			ASSERT_EQ(ok ? 0 : -EIO, rc)
 				TH_LOG("Config %u EATS %u", c, e);
@@ -756,7 +656,7 @@ TEST_F(vsmmu, nested_alloc_args)
 		IOMMU_HWPT_FAULT_ID_VALID | 1U << 31,
 		IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT,
 	};
-	uint64_t data[4] = { MOCK_STE0_V | STE0_CFG(MOCK_STE_CFG_BYPASS), 0,
+	uint64_t data[4] = { SMMU_STE0_V | STE0_CFG(SMMU_STE_CFG_BYPASS), 0,
 			     0, 0 };
 	uint32_t d0 = self->dev_id[0], v = self->viommu_id, id, nest;
 	unsigned int i;
@@ -804,7 +704,7 @@ TEST_F(vsmmu, nested_alloc_args)
 
 	/* pt_id: a failed lookup is EINVAL, as any other object type */
 	nest = nested_alloc_cfg(_metadata, self->fd, d0, v,
-				MOCK_STE_CFG_ABORT);
+				SMMU_STE_CFG_ABORT);
 	{
 		const uint32_t bad_pt[] = { 0, 0x7fffffff, d0,
 					    self->vdev_id[0], nest };
@@ -835,7 +735,7 @@ TEST_F(vsmmu, nested_alloc_args)
 /* A vIOMMU that does not span a device's pSMMU refuses it: EINVAL */
 TEST_F(vsmmu, nested_other_psmmu)
 {
-	uint64_t g0 = MOCK_STE0_V | STE0_CFG(MOCK_STE_CFG_ABORT);
+	uint64_t g0 = SMMU_STE0_V | STE0_CFG(SMMU_STE_CFG_ABORT);
 	uint32_t v0, nest, out;
 	int i;
 
@@ -851,7 +751,7 @@ TEST_F(vsmmu, nested_other_psmmu)
 			TH_LOG("pSMMU %d", i);
 		ASSERT_EQ(-EINVAL,
 			  hwpt_alloc_nested_smmu(self->fd, self->dev_id[i], v0,
-						 MOCK_STE0_V | STE0_CFG(4), 0,
+						 SMMU_STE0_V | STE0_CFG(4), 0,
 						 NULL))
 			TH_LOG("pSMMU %d", i);
 	}
@@ -885,16 +785,16 @@ TEST_F(vsmmu, nested_ebusy)
 
 	/* A nested HWPT holds its vIOMMU, attached or not */
 	ha = nested_alloc_cfg(_metadata, self->fd, devx_id, v2,
-			      MOCK_STE_CFG_ABORT);
+			      SMMU_STE_CFG_ABORT);
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v2));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, ha));
 	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, ha));
 
 	/* Attached: the HWPT is busy, and so is the vIOMMU */
 	ha = nested_alloc_cfg(_metadata, self->fd, devx_id, v2,
-			      MOCK_STE_CFG_ABORT);
+			      SMMU_STE_CFG_ABORT);
 	hb = nested_alloc_cfg(_metadata, self->fd, devx_id, v2,
-			      MOCK_STE_CFG_BYPASS);
+			      SMMU_STE_CFG_BYPASS);
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, ha, &out));
 	ASSERT_EQ(ha, out);
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, ha));
@@ -946,7 +846,7 @@ TEST_F(vsmmu, nested_attach_needs_vdevice)
 					  SID_EXTRA + last, &devx, &devx_id));
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, self->s2_id, NULL));
 	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, s2ste);
-	ASSERT_EQ(MOCK_STE_CFG_S2_TRANS, MOCK_STE_CFG(s2ste[0]));
+	ASSERT_EQ(SMMU_STE_CFG_S2_TRANS, SMMU_STE_CFG(s2ste[0]));
 	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 
 	ste_s1(9, 1, &g0, &g1);
@@ -959,32 +859,32 @@ TEST_F(vsmmu, nested_attach_needs_vdevice)
 
 	/* Abort and bypass need no vDEVICE */
 	hab = nested_alloc_cfg(_metadata, self->fd, devx_id, self->viommu_id,
-			       MOCK_STE_CFG_ABORT);
+			       SMMU_STE_CFG_ABORT);
 	hby = nested_alloc_cfg(_metadata, self->fd, devx_id, self->viommu_id,
-			       MOCK_STE_CFG_BYPASS);
+			       SMMU_STE_CFG_BYPASS);
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hab, &out));
 	ASSERT_EQ(hab, out);
 	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
-		       MOCK_STE_CFG_ABORT, 0);
+		       SMMU_STE_CFG_ABORT, 0);
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hby, &out));
 	ASSERT_EQ(hby, out);
 	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, ste);
-	ASSERT_EQ(MOCK_STE_CFG_S2_TRANS, MOCK_STE_CFG(ste[0]));
-	vmid = ste[2] & MOCK_STE2_VMID_MASK;
+	ASSERT_EQ(SMMU_STE_CFG_S2_TRANS, SMMU_STE_CFG(ste[0]));
+	vmid = ste[2] & SMMU_STE2_S2VMID;
 	ASSERT_NE(0, vmid);
 	/* V = 0 aborts, whatever its Config says: no vDEVICE needed */
 	hv0 = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id,
-			   ~MOCK_STE0_V, ~0ULL);
+			   ~SMMU_STE0_V, ~0ULL);
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hv0, &out));
 	ASSERT_EQ(hv0, out);
 	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
-		       MOCK_STE_CFG_ABORT, 0);
+		       SMMU_STE_CFG_ABORT, 0);
 	assert_nested_attached(_metadata, self, before, delta, "V=0");
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hby, &out));
 	/* Still refused from bypass, which stays */
 	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1, &out));
 	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
-		       MOCK_STE_CFG_S2_TRANS, vmid);
+		       SMMU_STE_CFG_S2_TRANS, vmid);
 	assert_nested_attached(_metadata, self, before, delta, "bypass");
 
 	/* A vDEVICE on another vIOMMU does not count */
@@ -993,7 +893,7 @@ TEST_F(vsmmu, nested_attach_needs_vdevice)
 	ASSERT_EQ(0, vdevice_alloc(self->fd, v2, devx_id, VSID_EXTRA, &vd));
 	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1, &out));
 	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
-		       MOCK_STE_CFG_S2_TRANS, vmid);
+		       SMMU_STE_CFG_S2_TRANS, vmid);
 	ASSERT_EQ(0, iommufd_destroy(self->fd, vd));
 	ASSERT_EQ(0, iommufd_destroy(self->fd, v2));
 
@@ -1008,7 +908,7 @@ TEST_F(vsmmu, nested_attach_needs_vdevice)
 	assert_nested_attached(_metadata, self, before, delta, "stage-1");
 	ASSERT_EQ(0, mock_dev_detach(self->mfd, devx));
 	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
-		       MOCK_STE_CFG_ABORT, 0);
+		       SMMU_STE_CFG_ABORT, 0);
 	delta[last] = 0;
 	assert_nested_attached(_metadata, self, before, delta, "detached");
 	ASSERT_EQ(0, iommufd_destroy(self->fd, hs1));
@@ -1029,7 +929,7 @@ TEST_F(vsmmu, nested_ste_physical)
 	uint32_t hid[VARIANT_MAX_PSMMUS][2], out, v2, devx, devx_id, vd, h2;
 	uint64_t g0[VARIANT_MAX_PSMMUS][2], g1[VARIANT_MAX_PSMMUS][2];
 	uint16_t vmid[VARIANT_MAX_PSMMUS];
-	struct gcmd c;
+	struct smmu_cmd c, want;
 	int i, e, last = self->n - 1;
 
 	for (i = 0; i < self->n; i++) {
@@ -1057,34 +957,32 @@ TEST_F(vsmmu, nested_ste_physical)
 		self->s1[i] = 1;
 		self->vmid[i] = vmid[i];
 	}
-	/*
-	 * The TLBIs of the guest carry those VMIDs on those pSMMUs: the
-	 * model builds the expected logs with the VMIDs of the STEs.
-	 */
+	/* The TLBIs of the guest carry those VMIDs on those pSMMUs */
 	smmu_cmd_nh_all(c.w, 0xbeef);
-	assert_accepted(_metadata, self, &c, 1, "TLBI_NH_ALL");
+	smmu_cmd_nh_all(want.w, 0);
+	assert_accepted_tlbi(_metadata, self, &c, &want, "TLBI_NH_ALL");
 	smmu_cmd_nsnh_all(c.w);
-	assert_accepted(_metadata, self, &c, 1, "TLBI_NSNH_ALL");
+	assert_accepted_tlbi(_metadata, self, &c, &want, "TLBI_NSNH_ALL");
 
 	/* Bypass: stage 2 only, same VMID; abort and V = 0: abort */
 	for (i = 0; i < self->n; i++) {
 		uint32_t hby, hab, hv0;
 
 		hby = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
-				       self->viommu_id, MOCK_STE_CFG_BYPASS);
+				       self->viommu_id, SMMU_STE_CFG_BYPASS);
 		hab = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
-				       self->viommu_id, MOCK_STE_CFG_ABORT);
+				       self->viommu_id, SMMU_STE_CFG_ABORT);
 		hv0 = nested_alloc(_metadata, self->fd, self->dev_id[i],
-				   self->viommu_id, g0[i][1] & ~MOCK_STE0_V,
+				   self->viommu_id, g0[i][1] & ~SMMU_STE0_V,
 				   g1[i][1]);
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], hby,
 					     NULL));
 		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
-			       MOCK_STE_CFG_S2_TRANS, vmid[i]);
+			       SMMU_STE_CFG_S2_TRANS, vmid[i]);
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], hab,
 					     NULL));
 		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
-			       MOCK_STE_CFG_ABORT, 0);
+			       SMMU_STE_CFG_ABORT, 0);
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
 					     hid[i][0], NULL));
 		ASSERT_EQ(vmid[i],
@@ -1094,13 +992,13 @@ TEST_F(vsmmu, nested_ste_physical)
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], hv0,
 					     NULL));
 		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
-			       MOCK_STE_CFG_ABORT, 0);
+			       SMMU_STE_CFG_ABORT, 0);
 		/* Detach: abort */
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i],
 					     hid[i][1], NULL));
 		ASSERT_EQ(0, mock_dev_detach(self->mfd, self->dev[i]));
 		assert_ste_cfg(_metadata, self->mfd, i, SID_FIXTURE + i,
-			       MOCK_STE_CFG_ABORT, 0);
+			       SMMU_STE_CFG_ABORT, 0);
 		ASSERT_EQ(0, iommufd_destroy(self->fd, hby));
 		ASSERT_EQ(0, iommufd_destroy(self->fd, hab));
 		ASSERT_EQ(0, iommufd_destroy(self->fd, hv0));
@@ -1134,7 +1032,7 @@ TEST_F(vsmmu, nested_attached_counter)
 	uint32_t by[VARIANT_MAX_PSMMUS], ab[VARIANT_MAX_PSMMUS];
 	uint32_t devx, devx_id, vdx, s1x;
 	uint64_t g0, g1;
-	struct gcmd c;
+	struct smmu_cmd c;
 	int i, last = self->n - 1;
 
 	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
@@ -1150,9 +1048,9 @@ TEST_F(vsmmu, nested_attached_counter)
 		s1b[i] = nested_alloc(_metadata, self->fd, self->dev_id[i],
 				      self->viommu_id, g0, g1);
 		by[i] = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
-					 self->viommu_id, MOCK_STE_CFG_BYPASS);
+					 self->viommu_id, SMMU_STE_CFG_BYPASS);
 		ab[i] = nested_alloc_cfg(_metadata, self->fd, self->dev_id[i],
-					 self->viommu_id, MOCK_STE_CFG_ABORT);
+					 self->viommu_id, SMMU_STE_CFG_ABORT);
 	}
 	smmu_cmd_nh_asid(c.w, 0, 0x42);
 
@@ -1163,13 +1061,13 @@ TEST_F(vsmmu, nested_attached_counter)
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], by[i],
 					     NULL));
 		get_ste(_metadata, self->mfd, i, SID_FIXTURE + i, ste);
-		ASSERT_NE(0, ste[2] & MOCK_STE2_VMID_MASK);
-		self->vmid[i] = ste[2] & MOCK_STE2_VMID_MASK;
+		ASSERT_NE(0, ste[2] & SMMU_STE2_S2VMID);
+		self->vmid[i] = ste[2] & SMMU_STE2_S2VMID;
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], ab[i],
 					     NULL));
 		assert_nested_attached(_metadata, self, before, delta,
 				       "bypass, abort");
-		assert_accepted(_metadata, self, &c, 1, "no stage 1");
+		assert_accepted_tlbi(_metadata, self, &c, &c, "no stage 1");
 
 		/* abort -> S1: +1 */
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], s1a[i],
@@ -1178,13 +1076,13 @@ TEST_F(vsmmu, nested_attached_counter)
 		self->s1[i] = 1;
 		assert_nested_attached(_metadata, self, before, delta,
 				       "abort -> S1");
-		assert_accepted(_metadata, self, &c, 1, "abort -> S1");
+		assert_accepted_tlbi(_metadata, self, &c, &c, "abort -> S1");
 		/* S1 -> S1: the same */
 		ASSERT_EQ(0, mock_dev_attach(self->mfd, self->dev[i], s1b[i],
 					     NULL));
 		assert_nested_attached(_metadata, self, before, delta,
 				       "S1 -> S1");
-		assert_accepted(_metadata, self, &c, 1, "S1 -> S1");
+		assert_accepted_tlbi(_metadata, self, &c, &c, "S1 -> S1");
 	}
 	/* A second device on the last pSMMU: 2 there */
 	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
@@ -1228,13 +1126,13 @@ TEST_F(vsmmu, nested_attached_counter)
 	}
 	/* TLBIs still reach the last pSMMU, for devx */
 	self->s1[last] = 1;
-	assert_accepted(_metadata, self, &c, 1, "devx only");
+	assert_accepted_tlbi(_metadata, self, &c, &c, "devx only");
 	/* Unbinding a device attached to a stage 1 leaves it too */
 	ASSERT_EQ(0, mock_dev_unbind(self->mfd, devx));
 	delta[last] = 0;
 	self->s1[last] = 0;
 	assert_nested_attached(_metadata, self, before, delta, "unbind");
-	assert_accepted(_metadata, self, &c, 1, "none");
+	assert_accepted_tlbi(_metadata, self, &c, &c, "none");
 	ASSERT_EQ(0, iommufd_destroy(self->fd, s1x));
 }
 
@@ -1258,7 +1156,7 @@ TEST_F(vsmmu, inv_args)
 	attach_s1_all(_metadata, self);
 	for (k = 0; k < ARRAY_SIZE(buf) / 2; k++)
 		smmu_cmd_nh_all(&buf[2 * k], 1);
-	expect_reset();
+	vsmmu_expect_reset(&self->x);
 	logs_clear(_metadata, self);
 
 	/* entry_num 0 with the right type: nothing to do */
@@ -1352,7 +1250,7 @@ TEST_F(vsmmu, inv_args)
 		ASSERT_EQ(0, done);
 	}
 	nest = nested_alloc_cfg(_metadata, self->fd, self->dev_id[0], v,
-				MOCK_STE_CFG_ABORT);
+				SMMU_STE_CFG_ABORT);
 	done = 5;
 	ASSERT_EQ(-EOPNOTSUPP, hwpt_invalidate_raw(self->fd, nest, type, 16,
 						   buf, 1, 0, &done));
@@ -1360,39 +1258,46 @@ TEST_F(vsmmu, inv_args)
 	ASSERT_EQ(0, iommufd_destroy(self->fd, nest));
 
 	/* None of it reached a queue */
-	assert_logs(_metadata, self, "argument errors");
+	assert_logs(_metadata, self, 0, "argument errors");
 	assert_no_cerror(_metadata, self);
 
 	/* And the same array is fine */
-	assert_accepted(_metadata, self, (struct gcmd *)buf, 3, "valid");
+	for (k = 0; k < 3; k++)
+		exp_tlbi(_metadata, self, k, SMMU_OP_TLBI_NH_ALL, 0);
+	assert_accepted(_metadata, self, (struct smmu_cmd *)buf, 3, "valid");
 }
 
 /* ---- IOMMU_HWPT_INVALIDATE: rejected commands ---------------------------- */
 
+/*
+ * Each accepted opcode, the opcode a pSMMU executes for it, and the
+ * fields it may have set
+ */
 static const struct {
 	const char *name;
-	unsigned int op;
+	unsigned int op, psmmu_op;
 	uint64_t ok0, ok1;
 } accepted[] = {
-	{ "TLBI_NSNH_ALL", SMMU_OP_TLBI_NSNH_ALL, SMMU_CMD0_OP, 0 },
-	{ "TLBI_NH_ALL", SMMU_OP_TLBI_NH_ALL, SMMU_CMD0_OP | SMMU_CMD0_VMID,
-	  0 },
-	{ "TLBI_NH_ASID", SMMU_OP_TLBI_NH_ASID,
+	{ "TLBI_NSNH_ALL", SMMU_OP_TLBI_NSNH_ALL, SMMU_OP_TLBI_NH_ALL,
+	  SMMU_CMD0_OP, 0 },
+	{ "TLBI_NH_ALL", SMMU_OP_TLBI_NH_ALL, SMMU_OP_TLBI_NH_ALL,
+	  SMMU_CMD0_OP | SMMU_CMD0_VMID, 0 },
+	{ "TLBI_NH_ASID", SMMU_OP_TLBI_NH_ASID, SMMU_OP_TLBI_NH_ASID,
 	  SMMU_CMD0_OP | SMMU_CMD0_VMID | SMMU_CMD0_ASID, 0 },
-	{ "TLBI_NH_VA", SMMU_OP_TLBI_NH_VA,
+	{ "TLBI_NH_VA", SMMU_OP_TLBI_NH_VA, SMMU_OP_TLBI_NH_VA,
 	  SMMU_CMD0_OP | SMMU_CMD0_VMID | SMMU_CMD0_ASID | SMMU_CMD0_NUM |
 	  SMMU_CMD0_SCALE,
 	  SMMU_CMD1_LEAF | SMMU_CMD1_TTL | SMMU_CMD1_TG | SMMU_CMD1_ADDR },
-	{ "TLBI_NH_VAA", SMMU_OP_TLBI_NH_VAA,
+	{ "TLBI_NH_VAA", SMMU_OP_TLBI_NH_VAA, SMMU_OP_TLBI_NH_VAA,
 	  SMMU_CMD0_OP | SMMU_CMD0_VMID | SMMU_CMD0_NUM | SMMU_CMD0_SCALE,
 	  SMMU_CMD1_LEAF | SMMU_CMD1_TTL | SMMU_CMD1_TG | SMMU_CMD1_ADDR },
-	{ "ATC_INV", SMMU_OP_ATC_INV,
+	{ "ATC_INV", SMMU_OP_ATC_INV, SMMU_OP_ATC_INV,
 	  SMMU_CMD0_OP | SMMU_CMD0_GLOBAL | SMMU_CMD0_SSV | SMMU_CMD0_SSID |
 	  SMMU_CMD0_SID, SMMU_CMD1_ATC_SIZE | SMMU_CMD1_ADDR },
-	{ "CFGI_CD", SMMU_OP_CFGI_CD,
+	{ "CFGI_CD", SMMU_OP_CFGI_CD, SMMU_OP_CFGI_CD,
 	  SMMU_CMD0_OP | SMMU_CMD0_SSID | SMMU_CMD0_SID, SMMU_CMD1_LEAF },
-	{ "CFGI_CD_ALL", SMMU_OP_CFGI_CD_ALL, SMMU_CMD0_OP | SMMU_CMD0_SID,
-	  0 },
+	{ "CFGI_CD_ALL", SMMU_OP_CFGI_CD_ALL, SMMU_OP_CFGI_CD_ALL,
+	  SMMU_CMD0_OP | SMMU_CMD0_SID, 0 },
 };
 
 static bool op_accepted(unsigned int op)
@@ -1406,13 +1311,17 @@ static bool op_accepted(unsigned int op)
 	return false;
 }
 
-/* A valid command of accepted[@a] with no optional field set */
-static struct gcmd base_cmd(unsigned int a, uint32_t vsid)
+/*
+ * A valid command of accepted[@a] with no optional field set, naming
+ * StreamID @sid if it names one; @psmmu: as the pSMMU executes it.
+ */
+static struct smmu_cmd base_cmd(unsigned int a, uint32_t sid, bool psmmu)
 {
-	struct gcmd c = { { accepted[a].op, 0 } };
+	struct smmu_cmd c = { { psmmu ? accepted[a].psmmu_op :
+				    accepted[a].op, 0 } };
 
 	if (smmu_op_sid_scoped(accepted[a].op))
-		c.w[0] |= smmu_field_prep(SMMU_CMD0_SID, vsid);
+		c.w[0] |= SMMU_CMD_SID(sid);
 	if (accepted[a].ok1 & SMMU_CMD1_ADDR)
 		c.w[1] = 0x5000;
 	return c;
@@ -1421,7 +1330,7 @@ static struct gcmd base_cmd(unsigned int a, uint32_t vsid)
 /* The prefix length of the @c-th rejected case: mostly short, some long */
 static unsigned int case_index(unsigned int c)
 {
-	return c % 16 == 15 ? ROUND + 1 + c % 3 : c % 6;
+	return c % 16 == 15 ? 100 + (c * 37) % 400 : c % 6;
 }
 
 /*
@@ -1434,14 +1343,21 @@ TEST_F_TIMEOUT(vsmmu, inv_disallowed_bits, 600)
 
 	attach_s1_all(_metadata, self);
 	for (a = 0; a < ARRAY_SIZE(accepted); a++) {
-		struct gcmd ok = base_cmd(a, VSID_FIXTURE + a % self->n);
+		int i = a % self->n;
+		struct smmu_cmd ok = base_cmd(a, VSID_FIXTURE + i, false);
+		struct smmu_cmd e = base_cmd(a, SID_FIXTURE + i, true);
 
-		assert_accepted(_metadata, self, &ok, 1, accepted[a].name);
+		if (smmu_op_sid_scoped(accepted[a].op))
+			assert_accepted_dev(_metadata, self, i, &ok, &e,
+					    accepted[a].name);
+		else
+			assert_accepted_tlbi(_metadata, self, &ok, &e,
+					     accepted[a].name);
 		for (b = 0; b < 128; b++) {
 			uint64_t bit = 1ULL << (b % 64);
 			uint64_t allowed = b < 64 ? accepted[a].ok0 :
 						    accepted[a].ok1;
-			struct gcmd bad = ok;
+			struct smmu_cmd bad = ok;
 			char what[64];
 
 			if (allowed & bit)
@@ -1464,7 +1380,7 @@ TEST_F_TIMEOUT(vsmmu, inv_other_opcodes, 600)
 
 	attach_s1_all(_metadata, self);
 	for (op = 0; op < 256; op++) {
-		struct gcmd bad = { { op, 0 } };
+		struct smmu_cmd bad = { { op, 0 } };
 		char what[64];
 
 		if (op_accepted(op))
@@ -1472,7 +1388,7 @@ TEST_F_TIMEOUT(vsmmu, inv_other_opcodes, 600)
 		snprintf(what, sizeof(what), "opcode 0x%02x", op);
 		assert_rejected_at(_metadata, self, case_index(c++), self->n,
 				   &bad, what);
-		bad.w[0] |= smmu_field_prep(SMMU_CMD0_SID, VSID_FIXTURE);
+		bad.w[0] |= SMMU_CMD_SID(VSID_FIXTURE);
 		bad.w[1] = SMMU_CMD1_LEAF;
 		snprintf(what, sizeof(what), "opcode 0x%02x with vSID", op);
 		assert_rejected_at(_metadata, self, case_index(c++), self->n,
@@ -1480,10 +1396,12 @@ TEST_F_TIMEOUT(vsmmu, inv_other_opcodes, 600)
 	}
 	/* The very CMD_SYNC the kernel appends, and CFGI_STE(vSID) */
 	{
-		struct gcmd sync = { { SYNC0, SYNC1 } };
-		struct gcmd ste = { { 0x03 | smmu_field_prep(SMMU_CMD0_SID,
-							     VSID_FIXTURE),
-				      SMMU_CMD1_LEAF } };
+		struct smmu_cmd sync = SMMU_CMD(SMMU_OP_CMD_SYNC |
+						SMMU_CMD_SYNC_CS(SMMU_SYNC_CS_SEV),
+						0);
+		struct smmu_cmd ste = SMMU_CMD(SMMU_OP_CFGI_STE |
+					       SMMU_CMD_SID(VSID_FIXTURE),
+					       SMMU_CMD1_LEAF);
 
 		assert_rejected_at(_metadata, self, 2, self->n, &sync,
 				   "CMD_SYNC");
@@ -1535,10 +1453,13 @@ TEST_F(vsmmu, inv_range_rules)
 	attach_s1_all(_metadata, self);
 	for (r = 0; r < ARRAY_SIZE(ranges); r++) {
 		for (va = 0; va < 2; va++) {
-			struct gcmd cmd;
+			struct smmu_cmd cmd, e;
 			char what[80];
 
 			smmu_cmd_nh_va(cmd.w, 3, va ? 7 : -1, 0x12345000,
+				       r & 1, ranges[r].tg, ranges[r].ttl,
+				       ranges[r].num, ranges[r].scale);
+			smmu_cmd_nh_va(e.w, 0, va ? 7 : -1, 0x12345000,
 				       r & 1, ranges[r].tg, ranges[r].ttl,
 				       ranges[r].num, ranges[r].scale);
 			snprintf(what, sizeof(what),
@@ -1547,7 +1468,8 @@ TEST_F(vsmmu, inv_range_rules)
 				 ranges[r].tg, ranges[r].ttl, ranges[r].num,
 				 ranges[r].scale);
 			if (ranges[r].ok)
-				assert_accepted(_metadata, self, &cmd, 1, what);
+				assert_accepted_tlbi(_metadata, self, &cmd, &e,
+						     what);
 			else
 				assert_rejected_at(_metadata, self,
 						   case_index(c++), self->n,
@@ -1555,26 +1477,32 @@ TEST_F(vsmmu, inv_range_rules)
 		}
 	}
 	for (size = 0; size < 64; size++) {
-		struct gcmd cmd;
+		int i = size % self->n;
+		struct smmu_cmd cmd, e;
 		char what[64];
 
-		smmu_cmd_atc_inv(cmd.w, VSID_FIXTURE + size % self->n,
+		smmu_cmd_atc_inv(cmd.w, VSID_FIXTURE + i,
+				 size & 1 ? (int)size : -1, size & 2,
+				 0xabc000, size);
+		smmu_cmd_atc_inv(e.w, SID_FIXTURE + i,
 				 size & 1 ? (int)size : -1, size & 2,
 				 0xabc000, size);
 		snprintf(what, sizeof(what), "ATC_INV SIZE %u", size);
 		if (size <= SMMU_ATC_SIZE_ALL)
-			assert_accepted(_metadata, self, &cmd, 1, what);
+			assert_accepted_dev(_metadata, self, i, &cmd, &e, what);
 		else
 			assert_rejected_at(_metadata, self, case_index(c++),
 					   self->n, &cmd, what);
 	}
 	{
-		struct gcmd cmd;
+		struct smmu_cmd cmd, e;
 
 		smmu_cmd_nh_asid(cmd.w, 0xffff, 0xffff);
-		assert_accepted(_metadata, self, &cmd, 1, "ASID 0xffff");
+		smmu_cmd_nh_asid(e.w, 0, 0xffff);
+		assert_accepted_tlbi(_metadata, self, &cmd, &e, "ASID 0xffff");
 		smmu_cmd_nh_va(cmd.w, 0, 0xffff, ~0xfffULL, 1, 0, 0, 0, 0);
-		assert_accepted(_metadata, self, &cmd, 1, "VA ASID 0xffff");
+		assert_accepted_tlbi(_metadata, self, &cmd, &cmd,
+				     "VA ASID 0xffff");
 	}
 	assert_no_cerror(_metadata, self);
 }
@@ -1591,7 +1519,7 @@ TEST_F(vsmmu, inv_unknown_vsid)
 	uint32_t devx, devx_id, v2, vdx, vd, done;
 	int last = self->n - 1, i;
 	unsigned int o, s, c = 0;
-	struct gcmd cmd;
+	struct smmu_cmd cmd;
 
 	for (i = 0; i < last; i++)
 		attach_s1(_metadata, self, i);
@@ -1610,8 +1538,7 @@ TEST_F(vsmmu, inv_unknown_vsid)
 		for (s = 0; s < ARRAY_SIZE(vsids); s++) {
 			char what[64];
 
-			cmd.w[0] = ops[o] | smmu_field_prep(SMMU_CMD0_SID,
-							    vsids[s]);
+			cmd.w[0] = ops[o] | SMMU_CMD_SID(vsids[s]);
 			cmd.w[1] = ops[o] == SMMU_OP_ATC_INV ?
 				   SMMU_ATC_SIZE_ALL : 0;
 			snprintf(what, sizeof(what), "op 0x%02x vSID 0x%x",
@@ -1626,18 +1553,15 @@ TEST_F(vsmmu, inv_unknown_vsid)
 	logs_clear(_metadata, self);
 	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, v2, cmd.w, 1, &done));
 	ASSERT_EQ(1, done);
-	expect_reset();
-	expect_add(_metadata, last, SMMU_OP_CFGI_CD_ALL |
-		   smmu_field_prep(SMMU_CMD0_SID, SID_EXTRA + last), 0);
-	expect_add(_metadata, last, SYNC0, SYNC1);
-	assert_logs(_metadata, self, "vSID of v2");
+	vsmmu_expect_reset(&self->x);
+	exp_dev(self, 0, last, SMMU_CMD(SMMU_OP_CFGI_CD_ALL |
+					SMMU_CMD_SID(SID_EXTRA + last), 0));
+	assert_logs(_metadata, self, 1, "vSID of v2");
 
 	/* A destroyed vDEVICE's vSID, for each opcode */
 	ASSERT_EQ(0, iommufd_destroy(self->fd, self->vdev_id[last]));
 	for (o = 0; o < ARRAY_SIZE(ops); o++) {
-		cmd.w[0] = ops[o] | smmu_field_prep(SMMU_CMD0_SID,
-						    VSID_FIXTURE + last);
-		cmd.w[1] = 0;
+		cmd = SMMU_CMD(ops[o] | SMMU_CMD_SID(VSID_FIXTURE + last), 0);
 		assert_rejected_at(_metadata, self, case_index(c++), last,
 				   &cmd, "destroyed vDEVICE");
 	}
@@ -1648,30 +1572,34 @@ TEST_F(vsmmu, inv_unknown_vsid)
 	done = 5;
 	ASSERT_EQ(-EIO, viommu_invalidate_smmu(self->fd, v2, cmd.w, 1, &done));
 	ASSERT_EQ(0, done);
-	expect_reset();
-	assert_logs(_metadata, self, "unbound");
+	vsmmu_expect_reset(&self->x);
+	assert_logs(_metadata, self, 0, "unbound");
 
 	/* Recreated, it is known again */
 	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id,
 				   self->dev_id[last], VSID_FIXTURE + last,
 				   &vd));
 	for (o = 0; o < ARRAY_SIZE(ops); o++) {
-		cmd.w[0] = ops[o] | smmu_field_prep(SMMU_CMD0_SID,
-						    VSID_FIXTURE + last);
-		cmd.w[1] = 0;
-		assert_accepted(_metadata, self, &cmd, 1, "recreated");
+		struct smmu_cmd e = SMMU_CMD(ops[o] |
+					     SMMU_CMD_SID(SID_FIXTURE + last),
+					     0);
+
+		cmd = SMMU_CMD(ops[o] | SMMU_CMD_SID(VSID_FIXTURE + last), 0);
+		assert_accepted_dev(_metadata, self, last, &cmd, &e,
+				    "recreated");
 	}
 	assert_no_cerror(_metadata, self);
 }
 
 /*
  * An array whose entry i starts on an unmapped page -> EFAULT, entry_num i,
- * entries 0..i-1 executed exactly (in rounds), none after.
+ * entries 0..i-1 executed exactly, none after.
  */
 TEST_F(vsmmu, inv_efault)
 {
 	static const unsigned int idx[] = {
-		0, 1, 7, ROUND - 1, ROUND, ROUND + 1, 2 * ROUND + 72,
+		0, 1, 7, 63, 64, 65, 127, 128, 129, 255, 256, 257, 328, 511,
+		512,
 	};
 	long pg = sysconf(_SC_PAGESIZE);
 	unsigned int t, k;
@@ -1684,30 +1612,29 @@ TEST_F(vsmmu, inv_efault)
 	ASSERT_EQ(0, munmap(map + 2 * pg, pg));
 
 	for (t = 0; t < ARRAY_SIZE(idx); t++) {
-		struct gcmd *g = (struct gcmd *)(map + 2 * pg) - idx[t];
+		struct smmu_cmd *g = (struct smmu_cmd *)(map + 2 * pg) - idx[t];
 		uint32_t done = ~0U;
 
 		ASSERT_GE(2 * pg, idx[t] * sizeof(*g));
+		vsmmu_expect_reset(&self->x);
 		for (k = 0; k < idx[t]; k++)
-			g[k] = gen_cmd(k, self->n);
+			g[k] = gen_cmd(_metadata, self, k, self->n);
 		logs_clear(_metadata, self);
 		ASSERT_EQ(-EFAULT, inv(self, g, idx[t] + 5, &done))
 			TH_LOG("unmapped from entry %u", idx[t]);
 		ASSERT_EQ(idx[t], done);
-		expect_reset();
-		expect_batch(_metadata, self, g, idx[t]);
-		assert_logs(_metadata, self, "EFAULT");
+		assert_logs(_metadata, self, idx[t], "EFAULT");
 	}
 	/* All unmapped */
 	{
 		uint32_t done = ~0U;
 
 		logs_clear(_metadata, self);
-		ASSERT_EQ(-EFAULT, inv(self, (struct gcmd *)(map + 2 * pg), 1,
+		ASSERT_EQ(-EFAULT, inv(self, (struct smmu_cmd *)(map + 2 * pg), 1,
 				       &done));
 		ASSERT_EQ(0, done);
-		expect_reset();
-		assert_logs(_metadata, self, "unmapped");
+		vsmmu_expect_reset(&self->x);
+		assert_logs(_metadata, self, 0, "unmapped");
 	}
 	ASSERT_EQ(0, munmap(map, 2 * pg));
 	assert_no_cerror(_metadata, self);
@@ -1715,31 +1642,23 @@ TEST_F(vsmmu, inv_efault)
 
 /* ---- IOMMU_HWPT_INVALIDATE: failing pSMMUs ----------------------------- */
 
-/* The guest index a command of a fault batch carries (SSID or ASID) */
-static unsigned int fault_tag(const struct gcmd *c)
-{
-	switch (smmu_cmd_op(c->w)) {
-	case SMMU_OP_CFGI_CD:
-		return smmu_field_get(SMMU_CMD0_SSID, c->w[0]);
-	case SMMU_OP_TLBI_NH_ASID:
-		return smmu_field_get(SMMU_CMD0_ASID, c->w[0]);
-	}
-	return ~0U;
-}
-
 /*
  * A batch of @num commands in which the failing pSMMU f = n - 1 gets its
  * first command at @first: CFGI_CD of device f, or with @tlbi a TLBI_NH_ASID
  * (then f holds a stage 1, and nothing before @first is a TLBI). Before
  * @first, CFGI_CD of the other devices and (without @tlbi) TLBIs, which f
  * does not get then. Every command carries its index in its SSID or ASID.
+ * What the pSMMUs must execute for it goes to self->x.
  */
-static void fault_batch(struct _test_data_vsmmu *self, struct gcmd *g,
+static void fault_batch(struct __test_metadata *_metadata,
+			struct _test_data_vsmmu *self, struct smmu_cmd *g,
 			unsigned int num, unsigned int first, bool tlbi)
 {
 	int f = self->n - 1;
+	struct smmu_cmd e;
 	unsigned int k;
 
+	vsmmu_expect_reset(&self->x);
 	for (k = 0; k < num; k++) {
 		int d = self->n > 1 ? k % f : -1;
 
@@ -1751,67 +1670,50 @@ static void fault_batch(struct _test_data_vsmmu *self, struct gcmd *g,
 			d = k % f;
 		else if (k % 2 == 0)
 			d = -1;
-		if (d >= 0)
+		if (d >= 0) {
 			smmu_cmd_cfgi_cd(g[k].w, VSID_FIXTURE + d, k, 0);
-		else
+			smmu_cmd_cfgi_cd(e.w, SID_FIXTURE + d, k, 0);
+			exp_dev(self, k, d, e);
+		} else {
 			smmu_cmd_nh_asid(g[k].w, 0x99, k);
+			smmu_cmd_nh_asid(e.w, 0, k);
+			exp_tlbi(_metadata, self, k, e.w[0], e.w[1]);
+		}
 	}
 }
 
+/*
+ * @kind hits pSMMU f at its first command, guest command @first of @num:
+ * the call fails with entry_num @first. Every command before it executed;
+ * past it some may have, in order on each pSMMU, but not the failed one,
+ * and nothing after the failed sync of f.
+ */
 static void run_fault(struct __test_metadata *_metadata,
 		      struct _test_data_vsmmu *self, uint32_t kind,
 		      unsigned int first, unsigned int num, bool tlbi)
 {
 	int f = self->n - 1, want = kind == MOCK_SMMU_FAULT_SYNC_TIMEOUT ?
 				     -ETIMEDOUT : -EIO;
-	unsigned int start = 0, end = 0, i;
+	struct vsmmu_end end = {
+		.done = first,
+		.failed_psmmu = f,
+		.not_run = kind == MOCK_SMMU_FAULT_CMD_ERROR ? first : ~0U,
+	};
 	uint32_t done = ~0U;
-	int p;
+	char what[64];
 
 	ASSERT_GE(ARRAY_SIZE(batch), num);
-	fault_batch(self, batch, num, first, tlbi);
-	/* The round holding @first: only it may have run past @first */
-	__expect_batch(_metadata, self, batch, num, first, &start, &end);
-	ASSERT_LT(first, end);
+	fault_batch(_metadata, self, batch, num, first, tlbi);
 	logs_clear(_metadata, self);
 	ASSERT_EQ(0, mock_inject_fault(self->mfd, f, kind));
 	ASSERT_EQ(want, inv(self, batch, num, &done))
 		TH_LOG("fault %u on pSMMU %d at %u", kind, f, first);
 	ASSERT_EQ(first, done) TH_LOG("fault %u on pSMMU %d", kind, f);
-
-	/* Earlier rounds exactly, then some of the failing round only */
-	expect_reset();
-	expect_batch(_metadata, self, batch, start);
-	for (p = 0; p < self->nr_psmmus; p++) {
-		uint64_t total = read_log(_metadata, self->mfd, p, &got_log);
-
-		ASSERT_EQ(total, got_log.num);
-		ASSERT_LE(expected[p].num, got_log.num) TH_LOG("pSMMU %d", p);
-		for (i = 0; i < expected[p].num; i++) {
-			ASSERT_EQ(expected[p].c[i].w[0], got_log.c[i].w[0])
-				TH_LOG("pSMMU %d entry %u", p, i);
-			ASSERT_EQ(expected[p].c[i].w[1], got_log.c[i].w[1])
-				TH_LOG("pSMMU %d entry %u", p, i);
-		}
-		for (; i < got_log.num; i++) {
-			unsigned int tag = fault_tag(&got_log.c[i]);
-
-			if (got_log.c[i].w[0] == SYNC0)
-				continue;
-			ASSERT_LE(start, tag)
-				TH_LOG("pSMMU %d entry %u", p, i);
-			ASSERT_GT(end, tag)
-				TH_LOG("pSMMU %d entry %u: command %u of a later round",
-				       p, i, tag);
-			if (kind == MOCK_SMMU_FAULT_CMD_ERROR && p == f) {
-				ASSERT_NE(first, tag)
-					TH_LOG("the failed command ran");
-			}
-		}
-	}
+	snprintf(what, sizeof(what), "fault %u at %u of %u", kind, first, num);
+	vsmmu_assert_logs(_metadata, self->mfd, &self->x, &end, what);
 
 	/* The next call works */
-	fault_batch(self, batch, 16, 0, tlbi);
+	fault_batch(_metadata, self, batch, 16, 0, tlbi);
 	assert_accepted(_metadata, self, batch, 16, "after the fault");
 	assert_no_cerror(_metadata, self);
 }
@@ -1831,15 +1733,13 @@ TEST_F_TIMEOUT(vsmmu, inv_fault_cmd_error, 120)
 	fault_setup_cfgi(_metadata, self);
 	/* The first command of the call */
 	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 0, 10, false);
-	/* In the first round */
+	/* Early, in the middle and at the end of longer calls */
 	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 37, 100, false);
-	/* In the second and the third round of three */
-	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, ROUND + 5,
-		  3 * ROUND - 20, false);
-	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 2 * ROUND,
-		  3 * ROUND, false);
-	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 3 * ROUND - 1,
-		  3 * ROUND, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 133, 364, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 256, 384, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 383, 384, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 700, 1000,
+		  false);
 }
 
 /* A TLBI fanned out to several pSMMUs, one of which fails */
@@ -1849,16 +1749,15 @@ TEST_F_TIMEOUT(vsmmu, inv_fault_cmd_error_tlbi, 120)
 		SKIP(return, "needs 2 pSMMUs");
 	attach_s1_all(_metadata, self);
 	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 11, 60, true);
-	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, ROUND + 9,
-		  2 * ROUND + 30, true);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 137, 286, true);
 }
 
 /* Each time-out costs the module's sync_timeout_ms (1 s by default) */
 TEST_F_TIMEOUT(vsmmu, inv_fault_sync_timeout, 120)
 {
 	fault_setup_cfgi(_metadata, self);
-	run_fault(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, ROUND + 5,
-		  3 * ROUND - 20, false);
+	run_fault(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, 133, 364,
+		  false);
 	if (self->n > 1) {
 		int i;
 
@@ -1867,7 +1766,7 @@ TEST_F_TIMEOUT(vsmmu, inv_fault_sync_timeout, 120)
 				attach_s1(_metadata, self, i);
 		}
 		run_fault(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, 40,
-			  2 * ROUND, true);
+			  256, true);
 	}
 }
 
