@@ -54,6 +54,8 @@
 /* STE fields (architecture) for the guest's STEs */
 #define STE0_V		1ULL
 #define STE0_CFG(x)	((__u64)(x) << 1)
+#define STE0_CFG_GET(ste0)	(((ste0) >> 1) & 7)
+#define STE2_S2VMID	0xffffULL	/* in the physical STEs the mock shows */
 #define STE0_S1FMT(x)	((__u64)(x) << 4)
 #define STE0_S1CTXPTR	0x40001000ULL	/* guest address of its CD table */
 #define STE_CFG_BYPASS	4
@@ -125,7 +127,7 @@ static const char *cfg_name(__u64 ste0)
 		"nested"
 	};
 
-	return names[MOCK_STE_CFG(ste0)];
+	return names[STE0_CFG_GET(ste0)];
 }
 
 /* What a pSMMU executed, CMD_SYNC left out */
@@ -362,7 +364,7 @@ int main(void)
 		       devs[i].s1 ? "stage-1" : "bypass", nested[i]);
 		printf("pSMMU%u STE: %s, VMID %llu\n",
 		       devs[i].psmmu, cfg_name(pste.ste[0]),
-		       (unsigned long long)(pste.ste[2] & MOCK_STE2_VMID_MASK));
+		       (unsigned long long)(pste.ste[2] & STE2_S2VMID));
 	}
 
 	step("6. the guest's command queue, forwarded as one batch");

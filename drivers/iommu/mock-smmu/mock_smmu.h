@@ -84,23 +84,6 @@ struct mock_smmu_dev_cmd {
 #define MOCK_SMMU_DEV_ATTACH _IOWR(MOCK_SMMU_TYPE, 5, struct mock_smmu_dev_cmd)
 #define MOCK_SMMU_DEV_DETACH _IOW(MOCK_SMMU_TYPE, 6, struct mock_smmu_dev_cmd)
 
-/*
- * Physical Stream Table Entry fields, as in the SMMUv3 architecture. The
- * mock keeps a 4-word STE per (pSMMU, StreamID) and rewrites it whenever a
- * device's attachment changes.
- */
-#define MOCK_STE0_V			_BITULL(0)
-#define MOCK_STE0_CFG_SHIFT		1
-#define MOCK_STE0_CFG_MASK		(7ULL << MOCK_STE0_CFG_SHIFT)
-#define MOCK_STE_CFG_ABORT		0
-#define MOCK_STE_CFG_BYPASS		4
-#define MOCK_STE_CFG_S1_TRANS		5
-#define MOCK_STE_CFG_S2_TRANS		6
-#define MOCK_STE_CFG_NESTED		7
-#define MOCK_STE1_MEV			_BITULL(19)
-#define MOCK_STE2_VMID_MASK		0xffffULL
-#define MOCK_STE_CFG(ste0)	(((ste0) & MOCK_STE0_CFG_MASK) >> MOCK_STE0_CFG_SHIFT)
-
 /**
  * struct mock_smmu_get_ste - ioctl(MOCK_SMMU_GET_STE)
  * @psmmu: Index of the pSMMU

@@ -71,18 +71,6 @@
 #define SEED_VA			0x2000ULL
 #define VMID_UNRELATED		0xfff0
 
-#ifndef SMMU_OP_TLBI_S12_VMALL
-#define SMMU_OP_TLBI_S12_VMALL	0x28
-#endif
-
-/* STE fields (architecture), until a shared header names them */
-#ifndef SMMU_STE2_S2VMID
-#define SMMU_STE0_V		0x0000000000000001ULL
-#define SMMU_STE0_CFG		0x000000000000000eULL
-#define SMMU_STE0_S1CTXPTR	0x000fffffffffffc0ULL
-#define SMMU_STE2_S2VMID	0x000000000000ffffULL
-#endif
-
 /* How a device is attached */
 enum {
 	AT_NONE,	/* detached (abort STE) */
@@ -242,7 +230,7 @@ static uint16_t ste_vmid(struct __test_metadata *_metadata,
 	ASSERT_EQ(cfg, smmu_field_get(SMMU_STE0_CFG, ste[0]))
 		TH_LOG("pSMMU %d SID 0x%x ste0 0x%016llx", psmmu, sid,
 		       (unsigned long long)ste[0]);
-	if (cfg == MOCK_STE_CFG_ABORT)
+	if (cfg == SMMU_STE_CFG_ABORT)
 		return 0;
 	vmid = smmu_field_get(SMMU_STE2_S2VMID, ste[2]);
 	ASSERT_NE(0, vmid) TH_LOG("pSMMU %d SID 0x%x", psmmu, sid);
@@ -256,7 +244,7 @@ static uint32_t nested_alloc(struct __test_metadata *_metadata, int fd,
 	uint64_t ste0 = SMMU_STE0_V | smmu_field_prep(SMMU_STE0_CFG, cfg);
 	uint32_t id = 0;
 
-	if (cfg == MOCK_STE_CFG_S1_TRANS)
+	if (cfg == SMMU_STE_CFG_S1_TRANS)
 		ste0 |= cdptr & SMMU_STE0_S1CTXPTR;
 	ASSERT_EQ(0, hwpt_alloc_nested_smmu(fd, dev_id, viommu_id, ste0, 0,
 					    &id));
@@ -277,10 +265,10 @@ static uint16_t probe_vmid(struct __test_metadata *_metadata,
 	uint16_t vmid;
 
 	hwpt = nested_alloc(_metadata, self->fd, self->probe_id[q], viommu_id,
-			    MOCK_STE_CFG_BYPASS, 0);
+			    SMMU_STE_CFG_BYPASS, 0);
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, self->probe[q], hwpt, &out));
 	ASSERT_EQ(hwpt, out);
-	vmid = ste_vmid(_metadata, self, q, PSID_PROBE, MOCK_STE_CFG_S2_TRANS);
+	vmid = ste_vmid(_metadata, self, q, PSID_PROBE, SMMU_STE_CFG_S2_TRANS);
 	if (!keep) {
 		ASSERT_EQ(0, mock_dev_detach(self->mfd, self->probe[q]));
 		ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt));
@@ -322,11 +310,11 @@ static void vio_alloc(struct __test_metadata *_metadata,
 			}
 			v->s1[p][j] = nested_alloc(_metadata, self->fd,
 						   self->dev_id[p][j], v->id,
-						   MOCK_STE_CFG_S1_TRANS,
+						   SMMU_STE_CFG_S1_TRANS,
 						   CDPTR(p, j));
 			v->byp[p][j] = nested_alloc(_metadata, self->fd,
 						    self->dev_id[p][j], v->id,
-						    MOCK_STE_CFG_BYPASS, 0);
+						    SMMU_STE_CFG_BYPASS, 0);
 		}
 	}
 }
@@ -363,23 +351,23 @@ static void set_att(struct __test_metadata *_metadata,
 
 	switch (how) {
 	case AT_NONE:
-		ste_vmid(_metadata, self, p, PSID(j), MOCK_STE_CFG_ABORT);
+		ste_vmid(_metadata, self, p, PSID(j), SMMU_STE_CFG_ABORT);
 		break;
 	case AT_S2:
 		vmid = ste_vmid(_metadata, self, p, PSID(j),
-				MOCK_STE_CFG_S2_TRANS);
+				SMMU_STE_CFG_S2_TRANS);
 		if (!d->vmid[p])
 			d->vmid[p] = vmid;
 		ASSERT_EQ(d->vmid[p], vmid) TH_LOG("pSMMU %d", p);
 		break;
 	case AT_S1:
 		vmid = ste_vmid(_metadata, self, p, PSID(j),
-				MOCK_STE_CFG_NESTED);
+				SMMU_STE_CFG_NESTED);
 		ASSERT_EQ(v->vmid[p], vmid) TH_LOG("pSMMU %d", p);
 		break;
 	case AT_BYP:
 		vmid = ste_vmid(_metadata, self, p, PSID(j),
-				MOCK_STE_CFG_S2_TRANS);
+				SMMU_STE_CFG_S2_TRANS);
 		ASSERT_EQ(v->vmid[p], vmid) TH_LOG("pSMMU %d", p);
 		break;
 	}
