@@ -116,7 +116,7 @@ shell: modules selftests
 	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_MORE_PARAMS) \
 		$(VM_PROG_ARGS) shell
 
-check: modules selftests
+check: modules
 	$(Q)$(TOP)/scripts/check.sh
 
 clean:
