@@ -52,6 +52,9 @@ Options:
   --work DIR        scratch and cache directory (default build/vm); each run
                     uses a new DIR/run.XXXXXX, the newest $KEEP_RUNS are kept
   --memory M        guest memory in MiB (default 1024)
+  --allocator A     debug (default: slub_debug=FZPU, KFENCE sampling every
+                    allocation) or production (Debian's defaults: no slub
+                    debugging, KFENCE off), for benchmarks
   -h, --help        this text
 
 Exit status: test mode 0 if every test passed and the run was clean; run
@@ -75,7 +78,7 @@ EOM
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 KERNEL="" MODDIR="" BINDIR="" TESTS="" RUN="" PROG="" ARGS="" FILES=""
 MOCK_PARAMS="" IOMMUFD_PARAMS="" TIMEOUT=900 ACCEL=auto MEM=1024
-WORK=$TOP/build/vm MODE=""
+WORK=$TOP/build/vm MODE="" ALLOCATOR=debug
 KEEP_RUNS=10
 
 # Quote one argument for the guest's sh: 'it'\''s'
@@ -87,7 +90,8 @@ sh_quote() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel|--modules|--bin-dir|--tests|--run|--prog|--args|--files|\
-	--mock-param|--iommufd-param|--timeout|--accel|--work|--memory)
+	--mock-param|--iommufd-param|--timeout|--accel|--work|--memory|\
+	--allocator)
 		if [ $# -lt 2 ]; then
 			echo "vmrun: $1 needs a value (see --help)" >&2
 			exit 2
@@ -109,6 +113,7 @@ while [ $# -gt 0 ]; do
 	--accel) ACCEL=$2; shift ;;
 	--work) WORK=$2; shift ;;
 	--memory) MEM=$2; shift ;;
+	--allocator) ALLOCATOR=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	test|run|exec|shell) MODE=$1 ;;
 	--)
@@ -127,6 +132,10 @@ die() { echo "vmrun: $*" >&2; exit 2; }
 log() { echo "[vm] $*" >&2; }
 
 [ -n "$MODE" ] || { usage >&2; exit 2; }
+case $ALLOCATOR in
+debug|production) ;;
+*) die "--allocator '$ALLOCATOR': use debug or production" ;;
+esac
 [ -f "$KERNEL" ] || die "kernel '$KERNEL' not found"
 for m in iommufd mock_smmu; do
 	[ -f "$MODDIR/$m.ko" ] || die "module '$MODDIR/$m.ko' not found"
@@ -236,7 +245,13 @@ printf '%s\n' "$ARGS" >"$ROOT/etc/exec.args"
 	die "packing the initramfs failed"
 
 # --- boot --------------------------------------------------------------------
-APPEND="console=ttyS0 quiet panic=-1 oops=panic slub_debug=FZPU kfence.sample_interval=1"
+APPEND="console=ttyS0 quiet panic=-1 oops=panic"
+if [ "$ALLOCATOR" = debug ]; then
+	APPEND="$APPEND slub_debug=FZPU kfence.sample_interval=1"
+else
+	# What users run: no slub debugging, and no KFENCE sampling at all
+	APPEND="$APPEND kfence.sample_interval=0"
+fi
 # qemu_cmd ACCEL MODE [QEMU OPTION...]: the command line, in QEMU_CMD
 qemu_cmd() {
 	local accel=$1 mode=$2 cpu=max acc=$1
