@@ -41,6 +41,15 @@ static unsigned int sync_timeout_ms = 1000;
 module_param(sync_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(sync_timeout_ms, "Time a CMD_SYNC is waited for, in ms (default 1000)");
 
+/*
+ * For benchmarks: with cmdq_model=0 a legal command is only counted, not
+ * executed against the cache model nor logged, so that the time of a call
+ * is the driver's and the dispatcher's alone.
+ */
+static bool cmdq_model = true;
+module_param(cmdq_model, bool, 0644);
+MODULE_PARM_DESC(cmdq_model, "Execute commands against the cache model and log them (default 1; 0: count only, for benchmarks)");
+
 /* The CMD_SYNC the driver issues: CS = SEV */
 #define MOCK_CMD0_SYNC					\
 	(FIELD_PREP(CMDQ_0_OP, CMDQ_OP_CMD_SYNC) |	\
@@ -111,9 +120,12 @@ static enum mock_cmd_result mock_cmdq_exec(struct mock_cmdq *q, u64 w0, u64 w1)
 			return MOCK_CMD_STUCK;
 		q->nr_syncs++;
 	} else {
-		mock_cache_exec(q->cache, w0, w1);
+		if (READ_ONCE(cmdq_model))
+			mock_cache_exec(q->cache, w0, w1);
 		q->nr_cmds++;
 	}
+	if (!READ_ONCE(cmdq_model))
+		return MOCK_CMD_DONE;
 	entry = q->log[MOCK_LOG_IDX(q->log_total)];
 	entry[0] = w0;
 	entry[1] = w1;
