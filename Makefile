@@ -11,6 +11,9 @@
 #                 [PSMMUS=N] [MOCK_PARAMS="k=v ..."] [IOMMUFD_PARAMS="k=v ..."]
 #                 run your own program in the VM, with its exit status
 #   make shell    the same VM with an interactive shell (poweroff/Ctrl-D)
+#   make bench    the dispatcher's benchmark, production allocator, one VM
+#                 boot per pSMMU count [BENCH_PSMMUS="1 2 4 8"]
+#                 [BENCH_ARGS="-r 9 -t 10"]; build/bench/{report.txt,bench.csv}
 #
 # Everything downloaded, unpacked and built is cached under build/.
 
@@ -59,12 +62,12 @@ KBUILD_ARGS = -C $(KDIR) IOMMUFD_VIOMMU_TOP=$(TOP)
 Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
-	vm-exec shell clean distclean help
+	vm-exec shell bench clean distclean help
 
 all: modules selftests
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -115,6 +118,15 @@ vm-exec: modules
 shell: modules selftests
 	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_MORE_PARAMS) \
 		$(VM_PROG_ARGS) shell
+
+# Not a test: figures are same-boot ratios, never judged; it fails only if
+# a run does not complete cleanly.
+BENCH_PSMMUS ?= 1 2 4 8
+BENCH_ARGS ?=
+bench: modules selftests
+	$(Q)$(TOP)/tools/testing/vm/bench.sh --prog $(SELFTEST_OUT)/iommufd_vsmmu_perf \
+		--out $(BUILD)/bench --psmmus "$(BENCH_PSMMUS)" --args "$(BENCH_ARGS)" \
+		-- $(VM_ARGS) $(VM_MORE_PARAMS) --timeout $(VM_TIMEOUT)
 
 check: modules
 	$(Q)$(TOP)/scripts/check.sh

@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * make bench: the vSMMU dispatcher's performance on the mock pSMMUs.
+ *
+ * Not a test: it is not in make test's list and judges nothing but the
+ * success of its ioctls and the commands the pSMMUs executed. Every figure
+ * it prints is a ratio of two times measured in this run, in turns, the
+ * median of REPS repetitions with their min and max, each repetition
+ * running one case long enough (>= --min-ms) to be above timer noise.
+ * Beside each ratio: the commands and CMD_SYNCs each pSMMU executed for
+ * one call of each case (MOCK_SMMU_GET_COUNTERS deltas, deterministic).
+ *
+ * Workloads (all on the num_psmmus pSMMUs the mock was loaded with):
+ *  W1  batching: per-command cost of a batch of B guest commands on the
+ *      spanning vIOMMU, relative to the 1-command call;
+ *  W2  (a) one spanning vIOMMU, one ioctl; (b) one vIOMMU per pSMMU, the
+ *      batch routed here as a VMM must, one ioctl per pSMMU; (c) one
+ *      ioctl per command and target; ratios (b)/(a) and (c)/(a);
+ *  W5  fan-out: a TLBI on a spanning vIOMMU where k of n pSMMUs hold
+ *      stage-1 attachments issues exactly k TLBIs (and k syncs);
+ *  W6  fixed and per-command costs in units of a null ioctl
+ *      (IOMMU_HWPT_INVALIDATE with entry_num 0), with the mock's queue
+ *      execution on and free (its cmdq_model parameter).
+ *
+ * The readable report goes to stdout; each figure is also printed as a
+ * line "csv,<fields>" that make bench gathers into build/bench/bench.csv.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommufd_viommu_utils.h"
+
+#define MAX_PSMMUS	64
+#define DEVS		4	/* devices per pSMMU and way */
+#define BATCH_MAX	1024
+#define MAX_CASES	4
+#define MAX_REPS	64
+
+#define PSID_SPAN(j)	(0x10 + (j))
+#define PSID_SPLIT(j)	(0x20 + (j))
+#define PSID_FAN	0x30
+#define PSID_NONE	0x31
+#define GVSID_BASE	0x100
+#define GVSID(p, j)	(GVSID_BASE + (p) * 0x10 + (j))
+#define GVSID_SLOTS	(MAX_PSMMUS * 0x10)
+#define FAN_VSID(p)	(0x8000 + (p))
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Lines of the machine-readable report start with it */
+#define CSV_TAG		"csv"
+
+#define CMDQ_MODEL_PARAM "/sys/module/mock_smmu/parameters/cmdq_model"
+
+static int reps = 9;
+static double min_s = 0.010;
+
+static int fd, mfd, n;
+static uint32_t parent, vspan, vnone, vfan, vp[MAX_PSMMUS];
+static uint32_t fan_dev[MAX_PSMMUS], fan_s1[MAX_PSMMUS], fan_byp[MAX_PSMMUS];
+static int8_t vsid_psmmu[GVSID_SLOTS];
+static uint64_t s1_mask;
+
+static struct smmu_cmd guest[BATCH_MAX];
+static uint32_t guest_num;
+static struct smmu_cmd split[MAX_PSMMUS][BATCH_MAX];
+static uint32_t split_num[MAX_PSMMUS];
+
+static void die(const char *what, int rc)
+{
+	printf("FAIL: %s: %s\n", what, strerror(rc < 0 ? -rc : rc));
+	exit(1);
+}
+
+#define CHECK(call) do {					\
+	int __rc = (call);					\
+	if (__rc)						\
+		die(#call, __rc);				\
+} while (0)
+
+/* --- the ways of executing guest[] --------------------------------------- */
+
+static uint64_t vmm_targets(const struct smmu_cmd *c)
+{
+	uint32_t slot;
+
+	if (!smmu_op_sid_scoped(smmu_cmd_op(c->w)))
+		return s1_mask;
+	slot = smmu_field_get(SMMU_CMD0_SID, c->w[0]) - GVSID_BASE;
+	if (slot >= GVSID_SLOTS || vsid_psmmu[slot] < 0)
+		return 0;
+	return 1ULL << vsid_psmmu[slot];
+}
+
+static void inval(uint32_t viommu, const struct smmu_cmd *c, uint32_t num)
+{
+	uint32_t done;
+	int rc = viommu_invalidate_smmu(fd, viommu, c, num, &done);
+
+	if (rc || done != num)
+		die("IOMMU_HWPT_INVALIDATE", rc ? rc : EIO);
+}
+
+/* (a): one call on the spanning vIOMMU */
+static unsigned int way_kernel(void *arg)
+{
+	inval(*(uint32_t *)arg, guest, guest_num);
+	return 1;
+}
+
+/* (b): decode, route, one call per pSMMU */
+static unsigned int way_vmm(void *arg)
+{
+	unsigned int calls = 0;
+	uint32_t i;
+	uint64_t m;
+	int p;
+
+	memset(split_num, 0, sizeof(split_num));
+	for (i = 0; i < guest_num; i++) {
+		m = vmm_targets(&guest[i]);
+		for (p = 0; p < n; p++)
+			if (m & (1ULL << p))
+				split[p][split_num[p]++] = guest[i];
+	}
+	for (p = 0; p < n; p++) {
+		if (!split_num[p])
+			continue;
+		inval(vp[p], split[p], split_num[p]);
+		calls++;
+	}
+	return calls;
+}
+
+/* (c): one call per command and target, as QEMU does */
+static unsigned int way_per_cmd(void *arg)
+{
+	unsigned int calls = 0;
+	uint32_t i;
+	uint64_t m;
+	int p;
+
+	for (i = 0; i < guest_num; i++) {
+		m = vmm_targets(&guest[i]);
+		for (p = 0; p < n; p++) {
+			if (!(m & (1ULL << p)))
+				continue;
+			inval(vp[p], &guest[i], 1);
+			calls++;
+		}
+	}
+	return calls;
+}
+
+/* The null ioctl: IOMMU_HWPT_INVALIDATE of no entry */
+static unsigned int way_null(void *arg)
+{
+	uint32_t done;
+	int rc;
+
+	rc = hwpt_invalidate_raw(fd, *(uint32_t *)arg,
+				 IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				 sizeof(struct iommu_viommu_arm_smmuv3_invalidate),
+				 guest, 0, 0, &done);
+	if (rc)
+		die("null IOMMU_HWPT_INVALIDATE", rc);
+	return 1;
+}
+
+/* --- guest batches ------------------------------------------------------- */
+
+enum mix { MIX_TLBI, MIX_DEV, MIX_MIXED, MIXES };
+
+static const char * const mix_name[MIXES] = { "tlbi", "dev", "mixed" };
+
+static uint32_t rnd_state;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+static void make_tlbi(struct smmu_cmd *c)
+{
+	uint64_t page = (uint64_t)(rnd() & 0xfffff) << 12;
+
+	switch (rnd() % 4) {
+	case 0:
+	case 1:
+		smmu_cmd_nh_va(c->w, 0, rnd() & 0xffff, page, 1, 0, 0, 0, 0);
+		break;
+	case 2:
+		smmu_cmd_nh_asid(c->w, 0, rnd());
+		break;
+	default:
+		smmu_cmd_nh_all(c->w, 0);
+		break;
+	}
+}
+
+static void make_dev(struct smmu_cmd *c)
+{
+	uint32_t vsid = GVSID(rnd() % n, rnd() % DEVS);
+	uint64_t page = (uint64_t)(rnd() & 0xfffff) << 12;
+
+	switch (rnd() % 4) {
+	case 0:
+	case 1:
+		smmu_cmd_cfgi_cd(c->w, vsid, rnd() & 0xfffff, 1);
+		break;
+	case 2:
+		smmu_cmd_cfgi_cd_all(c->w, vsid);
+		break;
+	default:
+		smmu_cmd_atc_inv(c->w, vsid, -1, 0, page, 0);
+		break;
+	}
+}
+
+static void make_batch(enum mix mix, uint32_t num)
+{
+	uint32_t i;
+
+	rnd_state = 0xc0ffee;
+	for (i = 0; i < num; i++) {
+		if (mix == MIX_TLBI || (mix == MIX_MIXED && i % 4 == 3))
+			make_tlbi(&guest[i]);
+		else
+			make_dev(&guest[i]);
+	}
+	guest_num = num;
+}
+
+/* --- measuring ----------------------------------------------------------- */
+
+struct bcase {
+	const char *name;
+	unsigned int (*fn)(void *arg);
+	void *arg;
+	/* Out: calls of fn per repetition, ioctls of one fn, time per fn */
+	unsigned long iters;
+	unsigned int calls;
+	double t[MAX_REPS];
+	/* Out: per pSMMU, commands and syncs of one fn */
+	uint64_t cmds[MAX_PSMMUS], syncs[MAX_PSMMUS];
+};
+
+static void counters(uint64_t *cmds, uint64_t *syncs)
+{
+	struct mock_smmu_counters c;
+	int p;
+
+	for (p = 0; p < n; p++) {
+		CHECK(mock_get_counters(mfd, p, &c));
+		cmds[p] = c.cmds;
+		syncs[p] = c.syncs;
+		if (c.cerror_ill)
+			die("a pSMMU raised CERROR_ILL", EIO);
+	}
+}
+
+static double run_for(struct bcase *c, unsigned long iters)
+{
+	unsigned long i;
+	double t = now_s();
+
+	for (i = 0; i < iters; i++)
+		c->fn(c->arg);
+	return now_s() - t;
+}
+
+/*
+ * Count one call of each case, size each case's repetition to min_s, then
+ * run reps rounds of all cases in turn; t[] is the time of one fn.
+ */
+static void measure(struct bcase *cs, int ncs)
+{
+	uint64_t c0[MAX_PSMMUS], s0[MAX_PSMMUS];
+	int i, r, p;
+
+	for (i = 0; i < ncs; i++) {
+		struct bcase *c = &cs[i];
+
+		counters(c0, s0);
+		c->calls = c->fn(c->arg);
+		counters(c->cmds, c->syncs);
+		for (p = 0; p < n; p++) {
+			c->cmds[p] -= c0[p];
+			c->syncs[p] -= s0[p];
+		}
+		c->iters = 1;
+		while (run_for(c, c->iters) < min_s)
+			c->iters *= 2;
+		/* Twice the time that reached min_s: safely above it */
+		c->iters *= 2;
+	}
+	for (r = 0; r < reps; r++)
+		for (i = 0; i < ncs; i++)
+			cs[i].t[r] = run_for(&cs[i], cs[i].iters) / cs[i].iters;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct ratio {
+	double med, min, max;
+};
+
+/* Per repetition (num_t / num_div) / (den_t / den_div) */
+static struct ratio ratio(const struct bcase *num, double num_div,
+			  const struct bcase *den, double den_div)
+{
+	double v[MAX_REPS];
+	struct ratio q;
+	int r;
+
+	for (r = 0; r < reps; r++)
+		v[r] = (num->t[r] / num_div) / (den->t[r] / den_div);
+	qsort(v, reps, sizeof(v[0]), cmp_double);
+	q.med = v[reps / 2];
+	q.min = v[0];
+	q.max = v[reps - 1];
+	return q;
+}
+
+/* "a/b/c/d" of @v for each pSMMU */
+static const char *per_psmmu(const uint64_t *v)
+{
+	static char buf[4][MAX_PSMMUS * 8];
+	static int which;
+	char *s = buf[which++ % 4];
+	int p, len = 0;
+
+	for (p = 0; p < n; p++)
+		len += snprintf(s + len, sizeof(buf[0]) - len, "%s%llu",
+				p ? "/" : "", (unsigned long long)v[p]);
+	return s;
+}
+
+static void put_csv(const char *workload, const char *mix, uint32_t batch,
+		    const char *metric, struct ratio q, const struct bcase *c)
+{
+	printf("%s,%s,%d,%s,%u,%s,%.4f,%.4f,%.4f,%d,%.1f,%u,%s,%s\n",
+	       CSV_TAG, workload, n, mix, batch, metric, q.med, q.min, q.max, reps,
+	       c->t[reps / 2] * c->iters * 1e3, c->calls, per_psmmu(c->cmds),
+	       per_psmmu(c->syncs));
+}
+
+static void print_ratio(struct ratio q)
+{
+	printf(" %7.3f [%7.3f %7.3f]", q.med, q.min, q.max);
+}
+
+/* --- set-up ---------------------------------------------------------------- */
+
+static void add_device(int p, uint32_t psid, uint32_t viommu, uint32_t vsid)
+{
+	uint32_t dev, dev_id, hwpt;
+
+	CHECK(mock_dev_create_bind(mfd, fd, p, psid, &dev, &dev_id));
+	CHECK(mock_dev_attach(mfd, dev, parent, NULL));
+	CHECK(vdevice_alloc(fd, viommu, dev_id, vsid, NULL));
+	CHECK(hwpt_alloc_nested_s1(fd, dev_id, viommu,
+				   0x40000000ULL + vsid * 0x1000, &hwpt));
+	CHECK(mock_dev_attach(mfd, dev, hwpt, NULL));
+}
+
+static void setup(void)
+{
+	uint32_t ioas, dev, dev_id, first, first_id;
+	int p, j;
+
+	fd = iommufd_open();
+	mfd = mock_open();
+	if (fd < 0 || mfd < 0)
+		die("open /dev/iommu or " MOCK_SMMU_DEV_PATH, errno);
+	n = mock_num_psmmus(mfd);
+	if (n < 1 || n > MAX_PSMMUS)
+		die("MOCK_SMMU_GET_INFO", n < 0 ? n : EINVAL);
+
+	CHECK(ioas_alloc(fd, &ioas));
+	CHECK(mock_dev_create_bind(mfd, fd, 0, 0x7f, &dev, &dev_id));
+	CHECK(hwpt_alloc_nest_parent(fd, dev_id, ioas, &parent));
+	CHECK(viommu_alloc_smmu(fd, 1, dev_id, parent, &vspan));
+	CHECK(viommu_alloc_smmu(fd, 1, dev_id, parent, &vfan));
+
+	memset(vsid_psmmu, -1, sizeof(vsid_psmmu));
+	for (p = 0; p < n; p++) {
+		CHECK(mock_dev_create_bind(mfd, fd, p, 0x7e, &first,
+					   &first_id));
+		CHECK(viommu_alloc_smmu(fd, 0, first_id, parent, &vp[p]));
+		if (!p)
+			CHECK(viommu_alloc_smmu(fd, 0, first_id, parent,
+						&vnone));
+		for (j = 0; j < DEVS; j++) {
+			add_device(p, PSID_SPAN(j), vspan, GVSID(p, j));
+			add_device(p, PSID_SPLIT(j), vp[p], GVSID(p, j));
+			vsid_psmmu[GVSID(p, j) - GVSID_BASE] = p;
+		}
+		s1_mask |= 1ULL << p;
+
+		/* W5: a device per pSMMU, stage 1 or bypass on vfan */
+		CHECK(mock_dev_create_bind(mfd, fd, p, PSID_FAN, &fan_dev[p],
+					   &dev_id));
+		CHECK(mock_dev_attach(mfd, fan_dev[p], parent, NULL));
+		CHECK(vdevice_alloc(fd, vfan, dev_id, FAN_VSID(p), NULL));
+		CHECK(hwpt_alloc_nested_s1(fd, dev_id, vfan,
+					   0x80000000ULL + p * 0x1000,
+					   &fan_s1[p]));
+		CHECK(hwpt_alloc_nested_bypass(fd, dev_id, vfan,
+					       &fan_byp[p]));
+		CHECK(mock_dev_attach(mfd, fan_dev[p], fan_byp[p], NULL));
+	}
+}
+
+static void print_load(const char *what)
+{
+	char buf[128] = "?";
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			snprintf(buf, sizeof(buf), "?\n");
+		fclose(f);
+	}
+	printf("VM load (/proc/loadavg) %s: %s", what, buf);
+}
+
+static int cmdq_model(int on)
+{
+	FILE *f = fopen(CMDQ_MODEL_PARAM, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", on);
+	return fclose(f) ? -errno : 0;
+}
+
+/* --- workloads ------------------------------------------------------------- */
+
+static const uint32_t sizes[] = { 1, 2, 4, 8, 16, 64, 256, 1024 };
+#define NSIZES	ARRAY_SIZE(sizes)
+
+/*
+ * W1 needs the 1-command call and the B-command call in turns, each with
+ * its own batch: a case's arg selects the batch.
+ */
+struct batch_arg {
+	uint32_t viommu;
+	uint32_t num;
+	struct smmu_cmd cmds[BATCH_MAX];
+};
+
+static unsigned int way_kernel_own(void *arg)
+{
+	struct batch_arg *b = arg;
+
+	inval(b->viommu, b->cmds, b->num);
+	return 1;
+}
+
+static void batch_arg_init(struct batch_arg *b, uint32_t viommu,
+			   enum mix mix, uint32_t num)
+{
+	b->viommu = viommu;
+	b->num = num;
+	make_batch(mix, num);
+	memcpy(b->cmds, guest, num * sizeof(guest[0]));
+}
+
+static void w1_batching(void)
+{
+	static struct batch_arg one_arg, b_arg;
+	struct bcase cs[2];
+	enum mix mix;
+	unsigned int s;
+
+	printf("\n== W1 batching, spanning vIOMMU, %d pSMMUs: %s ==\n", n,
+	       "per-command cost of a B-command call over a 1-command call");
+	printf("%-6s %5s  %s  %s\n", "mix", "B",
+	       "  median [    min     max]", "cmds/pSMMU | syncs/pSMMU of one call");
+	for (mix = MIX_TLBI; mix <= MIX_DEV; mix++) {
+		batch_arg_init(&one_arg, vspan, mix, 1);
+		for (s = 1; s < NSIZES; s++) {
+			struct ratio q;
+
+			batch_arg_init(&b_arg, vspan, mix, sizes[s]);
+			memset(cs, 0, sizeof(cs));
+			cs[0].fn = way_kernel_own;
+			cs[0].arg = &one_arg;
+			cs[1].fn = way_kernel_own;
+			cs[1].arg = &b_arg;
+			measure(cs, 2);
+			q = ratio(&cs[1], sizes[s], &cs[0], 1);
+			printf("%-6s %5u ", mix_name[mix], sizes[s]);
+			print_ratio(q);
+			printf("  %s | %s\n", per_psmmu(cs[1].cmds),
+			       per_psmmu(cs[1].syncs));
+			put_csv("W1", mix_name[mix], sizes[s],
+				"per_cmd_vs_1cmd_call", q, &cs[1]);
+		}
+	}
+}
+
+static void w2_split(void)
+{
+	struct bcase cs[3];
+	enum mix mix;
+	unsigned int s;
+	int w;
+
+	printf("\n== W2 %d pSMMUs: %s ==\n", n,
+	       "kernel-side (a) vs VMM-side split (b) vs 1 ioctl per command (c)");
+	printf("%-6s %5s  %-27s %-27s %s\n", "mix", "B", "(b)/(a) median [min max]",
+	       "(c)/(a) median [min max]",
+	       "ioctls a/b/c; cmds/pSMMU (same each way); syncs/pSMMU a | b | c");
+	for (mix = MIX_TLBI; mix < MIXES; mix++) {
+		for (s = 0; s < NSIZES; s++) {
+			struct ratio qb, qc;
+
+			make_batch(mix, sizes[s]);
+			memset(cs, 0, sizeof(cs));
+			cs[0].fn = way_kernel;
+			cs[0].arg = &vspan;
+			cs[1].fn = way_vmm;
+			cs[2].fn = way_per_cmd;
+			measure(cs, 3);
+			for (w = 1; w < 3; w++)
+				if (memcmp(cs[0].cmds, cs[w].cmds,
+					   n * sizeof(cs[0].cmds[0])))
+					die("the ways executed different commands",
+					    EIO);
+			qb = ratio(&cs[1], 1, &cs[0], 1);
+			qc = ratio(&cs[2], 1, &cs[0], 1);
+			printf("%-6s %5u ", mix_name[mix], sizes[s]);
+			print_ratio(qb);
+			print_ratio(qc);
+			printf("  %u/%u/%u; %s; %s | %s | %s\n", cs[0].calls,
+			       cs[1].calls, cs[2].calls, per_psmmu(cs[0].cmds),
+			       per_psmmu(cs[0].syncs), per_psmmu(cs[1].syncs),
+			       per_psmmu(cs[2].syncs));
+			put_csv("W2", mix_name[mix], sizes[s], "b_over_a", qb,
+				&cs[1]);
+			put_csv("W2", mix_name[mix], sizes[s], "c_over_a", qc,
+				&cs[2]);
+		}
+	}
+}
+
+/* Attach the W5 devices of the first @k pSMMUs to stage 1, the rest bypass */
+static void fan_set(int k)
+{
+	int p;
+
+	for (p = 0; p < n; p++)
+		CHECK(mock_dev_attach(mfd, fan_dev[p],
+				      p < k ? fan_s1[p] : fan_byp[p], NULL));
+}
+
+static void w5_fanout(void)
+{
+	static struct batch_arg tlbi;
+	struct bcase cs[2];
+	int k, p;
+
+	printf("\n== W5 fan-out: %s, k of %d pSMMUs holding stage-1 attachments ==\n",
+	       "1 TLBI_NH_ASID on a spanning vIOMMU", n);
+	printf("%3s %-10s %-28s %s\n", "k", "verdict", "time vs k=1 median [min max]",
+	       "cmds/pSMMU | syncs/pSMMU");
+	tlbi.viommu = vfan;
+	tlbi.num = 1;
+	smmu_cmd_nh_asid(tlbi.cmds[0].w, 0, 7);
+	for (k = 0; k <= n; k++) {
+		struct ratio q;
+		int ok = 1;
+
+		memset(cs, 0, sizeof(cs));
+		cs[0].fn = way_kernel_own;
+		cs[0].arg = &tlbi;
+		cs[1] = cs[0];
+		/* The k=1 reference and this k, measured in turns */
+		fan_set(1);
+		measure(&cs[0], 1);
+		fan_set(k);
+		measure(&cs[1], 1);
+		for (p = 0; p < n; p++)
+			ok &= cs[1].cmds[p] == (p < k) &&
+			      cs[1].syncs[p] == (p < k);
+		q = ratio(&cs[1], 1, &cs[0], 1);
+		printf("%3d %-10s", k, ok ? "exact" : "WRONG");
+		print_ratio(q);
+		printf("  %s | %s\n", per_psmmu(cs[1].cmds),
+		       per_psmmu(cs[1].syncs));
+		put_csv("W5", ok ? "exact" : "wrong", k, "time_vs_k1", q, &cs[1]);
+		if (!ok)
+			die("fan-out is not exactly k TLBIs", EIO);
+	}
+	fan_set(0);
+}
+
+static void w6_costs(void)
+{
+	static struct batch_arg one_none, one_span0, one_fan, b_dev, b_tlbi,
+		b_tlbi0;
+	struct bcase cs[MAX_CASES];
+	struct {
+		const char *name;
+		struct batch_arg *b;
+		uint32_t div;
+	} lines[] = {
+		{ "1-cmd call issuing nothing, 1-pSMMU vIOMMU", &one_none, 1 },
+		{ "1-cmd call issuing nothing, spanning vIOMMU", &one_span0, 1 },
+		{ "1-cmd TLBI call, 1 TLBI + 1 sync on 1 pSMMU", &one_fan, 1 },
+		{ "per cmd, 256 TLBIs issuing nothing (copy+check)", &b_tlbi0, 256 },
+		{ "per cmd, 256 TLBIs x n pSMMUs (+rewrite+batch)", &b_tlbi, 256 },
+		{ "per cmd, 256 dev-scoped (+vSID lookup)", &b_dev, 256 },
+	};
+	unsigned int l;
+	int model, rc;
+
+	printf("\n== W6 where the time goes, %d pSMMUs: %s ==\n", n,
+	       "cost in null ioctls (IOMMU_HWPT_INVALIDATE of 0 entries)");
+	batch_arg_init(&b_dev, vspan, MIX_DEV, 256);
+	batch_arg_init(&b_tlbi, vspan, MIX_TLBI, 256);
+	batch_arg_init(&b_tlbi0, vfan, MIX_TLBI, 256);
+	one_none.viommu = vnone;
+	one_none.num = 1;
+	smmu_cmd_nh_asid(one_none.cmds[0].w, 0, 7);
+	one_span0 = one_none;
+	one_span0.viommu = vfan;
+	one_fan = one_span0;
+	printf("%-50s %-6s %27s  %s\n", "", "queue", "median [min max]",
+	       "cmds/pSMMU | syncs/pSMMU of one call");
+	for (model = 1; model >= 0; model--) {
+		rc = cmdq_model(model);
+		if (rc) {
+			printf("(mock parameter cmdq_model not writable: %s)\n",
+			       strerror(-rc));
+			break;
+		}
+		for (l = 0; l < ARRAY_SIZE(lines); l++) {
+			struct ratio q;
+
+			fan_set(lines[l].b == &one_fan ? 1 : 0);
+			memset(cs, 0, sizeof(cs));
+			cs[0].fn = way_null;
+			cs[0].arg = &vspan;
+			cs[1].fn = way_kernel_own;
+			cs[1].arg = lines[l].b;
+			measure(cs, 2);
+			q = ratio(&cs[1], lines[l].div, &cs[0], 1);
+			printf("%-50s %-6s", lines[l].name,
+			       model ? "model" : "free");
+			print_ratio(q);
+			printf("  %s | %s\n", per_psmmu(cs[1].cmds),
+			       per_psmmu(cs[1].syncs));
+			put_csv("W6", model ? "model" : "free", lines[l].div,
+				lines[l].name, q, &cs[1]);
+		}
+	}
+	fan_set(0);
+	cmdq_model(1);
+}
+
+int main(int argc, char **argv)
+{
+	const char *which = "1256";
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-r") && i + 1 < argc) {
+			reps = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+			min_s = atof(argv[++i]) / 1e3;
+		} else if (!strcmp(argv[i], "-w") && i + 1 < argc) {
+			which = argv[++i];
+		} else {
+			fprintf(stderr, "usage: %s [-r reps, 7-%d] %s\n",
+				argv[0], MAX_REPS,
+				"[-t ms per repetition, >= 10] [-w e.g. 1256]");
+			return 2;
+		}
+	}
+	if (reps < 7 || reps > MAX_REPS || min_s < 0.010) {
+		fprintf(stderr, "%s: at least 7 (at most %d) repetitions of at least 10 ms\n",
+			argv[0], MAX_REPS);
+		return 2;
+	}
+	setup();
+	printf("vSMMU benchmark: %d pSMMUs, median of %d repetitions [min max], each >= %.0f ms\n",
+	       n, reps, min_s * 1e3);
+	print_load("at start");
+	printf("csv,workload,psmmus,mix,batch,metric,median,min,max,reps,rep_ms,ioctls,%s\n",
+	       "cmds_per_psmmu,syncs_per_psmmu");
+	if (strchr(which, '5'))
+		w5_fanout();
+	if (strchr(which, '1'))
+		w1_batching();
+	if (strchr(which, '2'))
+		w2_split();
+	if (strchr(which, '6'))
+		w6_costs();
+	print_load("at end");
+	close(mfd);
+	close(fd);
+	return 0;
+}
