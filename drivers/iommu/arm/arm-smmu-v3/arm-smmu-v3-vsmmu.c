@@ -25,6 +25,12 @@
  * syncs completed. A rejected command ends the call after the commands
  * before it completed; nothing after it is issued.
  *
+ * The working memory of a call (the chunk and a batch per pSMMU, about
+ * 2 KiB each) is the vIOMMU's, allocated at its first call and reused by
+ * the next ones, so that a call costs no allocation and no clearing of
+ * kilobytes; a call made while another one holds it uses memory of its
+ * own for the time of the call.
+ *
  * Coherence. A VMID tags translations on one pSMMU. Each stage-2 domain
  * and each vIOMMU count, per pSMMU, the STEs that reference their VMID
  * there, and:
@@ -43,6 +49,7 @@
  */
 #include <linux/bitfield.h>
 #include <linux/iommu.h>
+#include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -58,6 +65,16 @@
 
 #define ARM_VSMMU_VMID_MIN	1
 #define ARM_VSMMU_VMID_MAX	U16_MAX
+
+/*
+ * For benchmarks: N allocates and clears the working memory at every
+ * IOMMU_HWPT_INVALIDATE, as the dispatcher did before it kept it per
+ * vIOMMU, so that one boot can measure both.
+ */
+static bool vsmmu_round_cache = true;
+module_param(vsmmu_round_cache, bool, 0644);
+MODULE_PARM_DESC(vsmmu_round_cache,
+		 "Keep the invalidation dispatcher's working memory per vIOMMU (default Y; N: allocate it per call, for benchmarks)");
 
 #define CMDQ_RANGE0	(CMDQ_TLBI_0_NUM | CMDQ_TLBI_0_SCALE)
 #define CMDQ_RANGE1	(CMDQ_TLBI_1_TTL | CMDQ_TLBI_1_TG)
@@ -390,6 +407,8 @@ int arm_vsmmu_init(struct arm_vsmmu *vsmmu, struct arm_vsmmu_s2 *s2,
 		vsmmu->ats &= p->smmu->ats;
 	}
 	mutex_init(&vsmmu->lock);
+	mutex_init(&vsmmu->round_lock);
+	vsmmu->round = NULL;
 	vsmmu->s2 = s2;
 	mutex_lock(&s2->lock);
 	list_add_tail(&vsmmu->s2_node, &s2->vsmmus);
@@ -414,6 +433,8 @@ void arm_vsmmu_destroy(struct arm_vsmmu *vsmmu)
 	for (i = 0; i != vsmmu->num_pinsts; i++)
 		WARN_ON(vsmmu->pinst[i].users);
 	arm_vsmmu_release(vsmmu, vsmmu->num_pinsts);
+	kvfree(vsmmu->round);
+	mutex_destroy(&vsmmu->round_lock);
 	mutex_destroy(&vsmmu->lock);
 }
 
@@ -704,6 +725,41 @@ static void arm_vsmmu_read(struct arm_vsmmu_round *round,
 	round->read_err = left ? -EFAULT : 0;
 }
 
+/*
+ * The working memory of a call: the vIOMMU's own if no other call holds it
+ * (*@shared is then true and round_lock held), else memory of the call's.
+ * Nothing in it needs clearing: the call sets what it reads.
+ */
+static struct arm_vsmmu_round *arm_vsmmu_round_get(struct arm_vsmmu *vsmmu,
+						   bool *shared)
+{
+	size_t size = struct_size_t(struct arm_vsmmu_round, batch,
+				    vsmmu->num_pinsts);
+
+	*shared = false;
+	if (!READ_ONCE(vsmmu_round_cache))
+		return kvzalloc(size, GFP_KERNEL);
+	if (mutex_trylock(&vsmmu->round_lock)) {
+		if (!vsmmu->round)
+			vsmmu->round = kvmalloc(size, GFP_KERNEL);
+		if (vsmmu->round) {
+			*shared = true;
+			return vsmmu->round;
+		}
+		mutex_unlock(&vsmmu->round_lock);
+	}
+	return kvmalloc(size, GFP_KERNEL);
+}
+
+static void arm_vsmmu_round_put(struct arm_vsmmu *vsmmu,
+				struct arm_vsmmu_round *round, bool shared)
+{
+	if (shared)
+		mutex_unlock(&vsmmu->round_lock);
+	else
+		kvfree(round);
+}
+
 /**
  * arm_vsmmu_cache_invalidate() - iommufd_viommu_ops::cache_invalidate
  * @viommu: The vIOMMU, the core of a struct arm_vsmmu
@@ -725,6 +781,7 @@ int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 	u32 total = array->entry_num;
 	struct arm_vsmmu_round *round;
 	unsigned int i;
+	bool shared;
 	u32 done = 0;
 	int rc = 0;
 
@@ -736,12 +793,15 @@ int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 	if (array->entry_len != entry)
 		return -EINVAL;
 
-	round = kvzalloc(struct_size(round, batch, vsmmu->num_pinsts),
-			 GFP_KERNEL);
+	round = arm_vsmmu_round_get(vsmmu, &shared);
 	if (!round)
 		return -ENOMEM;
 	round->num_batches = vsmmu->num_pinsts;
 	round->vsmmu = vsmmu;
+	/* No guest command read yet */
+	round->base = 0;
+	round->num_read = 0;
+	round->read_err = 0;
 
 	while (done != total && !rc) {
 		u32 pos = done, failed_at;
@@ -778,7 +838,7 @@ int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 		cond_resched();
 	}
 
-	kvfree(round);
+	arm_vsmmu_round_put(vsmmu, round, shared);
 	array->entry_num = done;
 	return rc;
 }

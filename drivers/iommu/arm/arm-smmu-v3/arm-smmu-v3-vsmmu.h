@@ -241,12 +241,17 @@ struct arm_vsmmu_pinst {
 	atomic_t s1;
 };
 
+struct arm_vsmmu_round;
+
 /**
  * struct arm_vsmmu - an SMMUv3 vIOMMU
  * @core: The iommufd vIOMMU; first, as iommufd requires
  * @s2: The nesting parent's library part
  * @s2_node: In @s2->vsmmus
  * @lock: Protects the @pinst counters and the flushes they trigger
+ * @round_lock: Held by the IOMMU_HWPT_INVALIDATE call using @round
+ * @round: The dispatcher's working memory, allocated at the first call and
+ *         kept for the next ones; NULL before
  * @asid_bits: The guest-visible features: what every spanned pSMMU has
  * @ssid_bits: See @asid_bits
  * @range_inv: See @asid_bits
@@ -262,6 +267,8 @@ struct arm_vsmmu {
 	struct arm_vsmmu_s2 *s2;
 	struct list_head s2_node;
 	struct mutex lock;	/* see above */
+	struct mutex round_lock;	/* see above */
+	struct arm_vsmmu_round *round;
 	u8 asid_bits;
 	u8 ssid_bits;
 	bool range_inv;
