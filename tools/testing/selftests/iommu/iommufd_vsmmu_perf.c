@@ -54,7 +54,11 @@
 /* Lines of the machine-readable report start with it */
 #define CSV_TAG		"csv"
 
-#define CMDQ_MODEL_PARAM "/sys/module/mock_smmu/parameters/cmdq_model"
+#define MOCK_PARAMS	"/sys/module/mock_smmu/parameters/"
+/* The mock queue's execution: 1 modelled, 0 free */
+#define CMDQ_MODEL	MOCK_PARAMS "cmdq_model"
+/* The dispatcher's working memory: 1 kept per vIOMMU, 0 allocated per call */
+#define ROUND_CACHE	MOCK_PARAMS "vsmmu_round_cache"
 
 static int reps = 9;
 static double min_s = 0.010;
@@ -247,6 +251,8 @@ struct bcase {
 	/* Out: calls of fn per repetition, ioctls of one fn, time per fn */
 	unsigned long iters;
 	unsigned int calls;
+	/* Run with the dispatcher's working memory allocated per call */
+	bool uncached;
 	double t[MAX_REPS];
 	/* Out: per pSMMU, commands and syncs of one fn */
 	uint64_t cmds[MAX_PSMMUS], syncs[MAX_PSMMUS];
@@ -266,10 +272,27 @@ static void counters(uint64_t *cmds, uint64_t *syncs)
 	}
 }
 
+static int set_param(const char *path, int on);
+
+/* Set vsmmu_round_cache for @c, outside the timed part */
+static void prep(const struct bcase *c)
+{
+	static int cached = 1;
+
+	if (cached == !c->uncached)
+		return;
+	cached = !c->uncached;
+	if (set_param(ROUND_CACHE, cached))
+		die("writing " ROUND_CACHE, errno);
+}
+
 static double run_for(struct bcase *c, unsigned long iters)
 {
 	unsigned long i;
-	double t = now_s();
+	double t;
+
+	prep(c);
+	t = now_s();
 
 	for (i = 0; i < iters; i++)
 		c->fn(c->arg);
@@ -288,6 +311,7 @@ static void measure(struct bcase *cs, int ncs)
 	for (i = 0; i < ncs; i++) {
 		struct bcase *c = &cs[i];
 
+		prep(c);
 		counters(c0, s0);
 		c->calls = c->fn(c->arg);
 		counters(c->cmds, c->syncs);
@@ -437,9 +461,9 @@ static void print_load(const char *what)
 	printf("VM load (/proc/loadavg) %s: %s", what, buf);
 }
 
-static int cmdq_model(int on)
+static int set_param(const char *path, int on)
 {
-	FILE *f = fopen(CMDQ_MODEL_PARAM, "w");
+	FILE *f = fopen(path, "w");
 
 	if (!f)
 		return -errno;
@@ -626,11 +650,22 @@ static void w6_costs(void)
 		{ "per cmd, 256 TLBIs x n pSMMUs (+rewrite+batch)", &b_tlbi, 256 },
 		{ "per cmd, 256 dev-scoped (+vSID lookup)", &b_dev, 256 },
 	};
-	unsigned int l;
-	int model, rc;
+	static const struct {
+		const char *name;
+		int cache, model;
+	} setting[] = {
+		{ "before", 0, 1 },	/* working memory allocated per call */
+		{ "model", 1, 1 },
+		{ "free", 1, 0 },	/* the mock queue's execution free */
+	};
+	unsigned int l, m;
+	int rc;
 
 	printf("\n== W6 where the time goes, %d pSMMUs: %s ==\n", n,
 	       "cost in null ioctls (IOMMU_HWPT_INVALIDATE of 0 entries)");
+	printf("before: the dispatcher allocating its working memory %s\n",
+	       "per call (vsmmu_round_cache=0)");
+	printf("model/free: the mock queue's execution modelled/free (cmdq_model=1/0)\n");
 	batch_arg_init(&b_dev, vspan, MIX_DEV, 256);
 	batch_arg_init(&b_tlbi, vspan, MIX_TLBI, 256);
 	batch_arg_init(&b_tlbi0, vfan, MIX_TLBI, 256);
@@ -640,12 +675,12 @@ static void w6_costs(void)
 	one_span0 = one_none;
 	one_span0.viommu = vfan;
 	one_fan = one_span0;
-	printf("%-50s %-6s %27s  %s\n", "", "queue", "median [min max]",
+	printf("%-50s %-6s %27s  %s\n", "", "", "median [min max]",
 	       "cmds/pSMMU | syncs/pSMMU of one call");
-	for (model = 1; model >= 0; model--) {
-		rc = cmdq_model(model);
+	for (m = 0; m < ARRAY_SIZE(setting); m++) {
+		rc = set_param(CMDQ_MODEL, setting[m].model);
 		if (rc) {
-			printf("(mock parameter cmdq_model not writable: %s)\n",
+			printf("(mock parameters not writable: %s)\n",
 			       strerror(-rc));
 			break;
 		}
@@ -658,19 +693,55 @@ static void w6_costs(void)
 			cs[0].arg = &vspan;
 			cs[1].fn = way_kernel_own;
 			cs[1].arg = lines[l].b;
+			cs[1].uncached = !setting[m].cache;
 			measure(cs, 2);
 			q = ratio(&cs[1], lines[l].div, &cs[0], 1);
-			printf("%-50s %-6s", lines[l].name,
-			       model ? "model" : "free");
+			printf("%-50s %-6s", lines[l].name, setting[m].name);
 			print_ratio(q);
 			printf("  %s | %s\n", per_psmmu(cs[1].cmds),
 			       per_psmmu(cs[1].syncs));
-			put_csv("W6", model ? "model" : "free", lines[l].div,
+			put_csv("W6", setting[m].name, lines[l].div,
 				lines[l].name, q, &cs[1]);
 		}
 	}
 	fan_set(0);
-	cmdq_model(1);
+	set_param(CMDQ_MODEL, 1);
+}
+
+/* W2's (b)/(a) for mixed batches, before and after, in turns */
+static void w2_before_after(void)
+{
+	static const uint32_t bsz[] = { 1, 4, 16, 64, 1024 };
+	struct bcase cs[4];
+	unsigned int s;
+
+	printf("\n== W2 before/after, %d pSMMUs, mixed batches: %s ==\n", n,
+	       "(b)/(a), working memory per call (before) or per vIOMMU (after)");
+	printf("%5s  %-27s %-27s %s\n", "B", "before median [min max]",
+	       "after median [min max]", "cmds/pSMMU");
+	for (s = 0; s < ARRAY_SIZE(bsz); s++) {
+		struct ratio qa, qb;
+
+		make_batch(MIX_MIXED, bsz[s]);
+		memset(cs, 0, sizeof(cs));
+		cs[0].fn = way_kernel;
+		cs[0].arg = &vspan;
+		cs[0].uncached = true;
+		cs[1].fn = way_vmm;
+		cs[2].fn = way_kernel;
+		cs[2].arg = &vspan;
+		measure(cs, 3);
+		qa = ratio(&cs[1], 1, &cs[0], 1);
+		qb = ratio(&cs[1], 1, &cs[2], 1);
+		printf("%5u ", bsz[s]);
+		print_ratio(qa);
+		print_ratio(qb);
+		printf("  %s\n", per_psmmu(cs[0].cmds));
+		put_csv("W2ba", "mixed", bsz[s], "b_over_a_before", qa,
+			&cs[0]);
+		put_csv("W2ba", "mixed", bsz[s], "b_over_a_after", qb,
+			&cs[2]);
+	}
 }
 
 int main(int argc, char **argv)
@@ -709,8 +780,10 @@ int main(int argc, char **argv)
 		w1_batching();
 	if (strchr(which, '2'))
 		w2_split();
-	if (strchr(which, '6'))
+	if (strchr(which, '6')) {
 		w6_costs();
+		w2_before_after();
+	}
 	print_load("at end");
 	close(mfd);
 	close(fd);
