@@ -121,12 +121,15 @@ shell: modules selftests
 
 # Not a test: figures are same-boot ratios, never judged; it fails only if
 # a run does not complete cleanly.
+# W3/W4 (thousands of devices) need more guest memory than the tests.
 BENCH_PSMMUS ?= 1 2 4 8
 BENCH_ARGS ?=
+BENCH_MEMORY ?= 2048
 bench: modules selftests
 	$(Q)$(TOP)/tools/testing/vm/bench.sh --prog $(SELFTEST_OUT)/iommufd_vsmmu_perf \
 		--out $(BUILD)/bench --psmmus "$(BENCH_PSMMUS)" --args "$(BENCH_ARGS)" \
-		-- $(VM_ARGS) $(VM_MORE_PARAMS) --timeout $(VM_TIMEOUT)
+		-- $(VM_ARGS) $(VM_MORE_PARAMS) --memory $(BENCH_MEMORY) \
+		--timeout $(VM_TIMEOUT)
 
 check: modules
 	$(Q)$(TOP)/scripts/check.sh

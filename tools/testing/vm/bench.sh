@@ -4,8 +4,13 @@
 # make bench: boot the test VM with the production allocator once per
 # pSMMU count and run the benchmark program (iommufd_vsmmu_perf) there.
 #
-#   bench.sh --prog BIN --out DIR [--psmmus "1 2 4 8"] [--args "..."]
-#            -- VMRUN-OPTION...
+#   bench.sh --prog BIN --out DIR [--psmmus "1 2 4 8"] [--full-at 4]
+#            [--args "..."] -- VMRUN-OPTION...
+#
+# Workloads 1, 2, 5 and 6 run in every boot; 3 and 4 (scale and memory,
+# which create thousands of devices) only in the boot with --full-at
+# pSMMUs. --args go to the program after that choice, so "-w ..." in
+# them wins.
 #
 # The readable report is printed and kept in DIR/report.txt; every figure
 # is also in DIR/bench.csv (one header line, then one line per figure).
@@ -13,13 +18,14 @@
 # the exit status says only whether every run completed cleanly.
 set -uo pipefail
 
-PROG="" OUT="" PSMMUS="1 2 4 8" ARGS=""
+PROG="" OUT="" PSMMUS="1 2 4 8" ARGS="" FULL_AT=4
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prog) PROG=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--psmmus) PSMMUS=$2; shift 2 ;;
 	--args) ARGS=$2; shift 2 ;;
+	--full-at) FULL_AT=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "bench: unknown argument '$1'" >&2; exit 2 ;;
 	esac
@@ -49,8 +55,10 @@ for n in $PSMMUS; do
 		echo "######## boot with num_psmmus=$n ########"
 		host_load "before"
 	} | tee -a "$REPORT"
+	w=1256
+	[ "$n" != "$FULL_AT" ] || w=123456
 	"$VMRUN" "$@" --allocator production --mock-param "num_psmmus=$n" \
-		--prog "$PROG" --args "$ARGS" exec >"$OUT/run-$n.txt"
+		--prog "$PROG" --args "-w $w $ARGS" exec >"$OUT/run-$n.txt"
 	r=$?
 	grep -v '^csv,' "$OUT/run-$n.txt" | tee -a "$REPORT"
 	host_load "after" | tee -a "$REPORT"

@@ -64,6 +64,7 @@ static int reps = 9;
 static double min_s = 0.010;
 
 static int fd, mfd, n;
+static uint32_t first_id0;	/* dev_id of a device behind pSMMU 0 */
 static uint32_t parent, vspan, vnone, vfan, vp[MAX_PSMMUS];
 static uint32_t fan_dev[MAX_PSMMUS], fan_s1[MAX_PSMMUS], fan_byp[MAX_PSMMUS];
 static int8_t vsid_psmmu[GVSID_SLOTS];
@@ -424,9 +425,11 @@ static void setup(void)
 		CHECK(mock_dev_create_bind(mfd, fd, p, 0x7e, &first,
 					   &first_id));
 		CHECK(viommu_alloc_smmu(fd, 0, first_id, parent, &vp[p]));
-		if (!p)
+		if (!p) {
 			CHECK(viommu_alloc_smmu(fd, 0, first_id, parent,
 						&vnone));
+			first_id0 = first_id;
+		}
 		for (j = 0; j < DEVS; j++) {
 			add_device(p, PSID_SPAN(j), vspan, GVSID(p, j));
 			add_device(p, PSID_SPLIT(j), vp[p], GVSID(p, j));
@@ -744,6 +747,208 @@ static void w2_before_after(void)
 	}
 }
 
+/* --- W3 scale and W4 memory --------------------------------------------- */
+
+static int scale_max = 65536;
+static double scale_budget_s = 60;
+
+/* Slab and MemFree of /proc/meminfo, in bytes */
+static void read_mem(double *slab, double *memfree)
+{
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+	long v;
+
+	*slab = *memfree = 0;
+	if (!f)
+		die("/proc/meminfo", errno);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Slab: %ld kB", &v) == 1)
+			*slab = v * 1024.0;
+		else if (sscanf(line, "MemFree: %ld kB", &v) == 1)
+			*memfree = v * 1024.0;
+	}
+	fclose(f);
+}
+
+struct scale_level {
+	uint32_t num;
+	uint32_t viommu;
+	uint32_t first;		/* index of its first device */
+	struct batch_arg *batch;
+};
+
+static uint32_t *sc_dev, *sc_devid, *sc_vdev;
+
+/* Devices [from, to) behind pSMMU 0, bound and attached to the S2 */
+static int scale_devices(uint32_t from, uint32_t to)
+{
+	uint32_t i;
+	int rc;
+
+	for (i = from; i < to; i++) {
+		rc = mock_dev_create_bind(mfd, fd, 0, 0x100000 + i, &sc_dev[i],
+					  &sc_devid[i]);
+		if (!rc)
+			rc = mock_dev_attach(mfd, sc_dev[i], parent, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* vDEVICEs of devices [from, from + num) on @viommu, vSID i << @shift */
+static void scale_vdevs(uint32_t viommu, uint32_t from, uint32_t num,
+			int shift)
+{
+	uint32_t i;
+
+	for (i = 0; i < num; i++)
+		CHECK(vdevice_alloc(fd, viommu, sc_devid[from + i],
+				    (uint64_t)i << shift, &sc_vdev[from + i]));
+}
+
+static void print_mem(const char *what, double slab, double memfree,
+		      uint32_t num)
+{
+	printf("  %-58s %8.0f B slab, %8.0f B MemFree  (over %u)\n", what,
+	       slab / num, memfree / num, num);
+	printf("%s,W4,%d,-,%u,%s,%.1f,%.1f,%.1f,1,0,0,-,-\n", CSV_TAG, n, num,
+	       what, slab / num, slab / num, memfree / num);
+}
+
+static void w34_scale_memory(void)
+{
+	static const uint32_t want[] = { 16, 256, 4096, 65536 };
+	struct scale_level lv[ARRAY_SIZE(want)];
+	double s0, f0, s1, f1, s2, f2, t;
+	uint32_t total = 0, i, j, nlv = 0;
+	struct bcase cs[ARRAY_SIZE(want)];
+	const char *stop = NULL;
+	int rc;
+
+	printf("\n== W3 scale: %s, per-command cost vs N=16 ==\n",
+	       "CFGI_CD batch of 256, random vSIDs, 1-pSMMU vIOMMU of N vDEVICEs");
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		total += want[i];
+	sc_dev = calloc(total, sizeof(*sc_dev));
+	sc_devid = calloc(total, sizeof(*sc_devid));
+	sc_vdev = calloc(total, sizeof(*sc_vdev));
+	if (!sc_dev || !sc_devid || !sc_vdev)
+		die("calloc", ENOMEM);
+
+	total = 0;
+	for (i = 0; i < ARRAY_SIZE(want) && !stop; i++) {
+		struct scale_level *l = &lv[nlv];
+
+		if (want[i] > (uint32_t)scale_max) {
+			stop = "the -s limit";
+			break;
+		}
+		l->num = want[i];
+		l->first = total;
+		t = now_s();
+		read_mem(&s0, &f0);
+		rc = scale_devices(total, total + l->num);
+		if (rc) {
+			printf("  creating %u more mock devices failed: %s\n",
+			       l->num, strerror(-rc));
+			stop = "a mock device could not be created";
+			break;
+		}
+		read_mem(&s1, &f1);
+		CHECK(viommu_alloc_smmu(fd, 0, first_id0, parent, &l->viommu));
+		scale_vdevs(l->viommu, total, l->num, 0);
+		read_mem(&s2, &f2);
+		t = now_s() - t;
+		printf("  N=%-6u set up in %.1f s\n", l->num, t);
+		if (l->num >= 256) {
+			print_mem("mock device + bind + attach, per device",
+				  s1 - s0, f0 - f1, l->num);
+			print_mem("vDEVICE, dense vSIDs (0, 1, 2, ...)",
+				  s2 - s1, f1 - f2, l->num);
+		}
+		total += l->num;
+		l->batch = calloc(1, sizeof(*l->batch));
+		if (!l->batch)
+			die("calloc", ENOMEM);
+		l->batch->viommu = l->viommu;
+		l->batch->num = 256;
+		rnd_state = 0x5eed;
+		for (j = 0; j < 256; j++)
+			smmu_cmd_cfgi_cd(l->batch->cmds[j].w, rnd() % l->num,
+					 rnd() & 0xff, 1);
+		nlv++;
+		/* Creation time grows linearly at best: 16 times more next */
+		if (i + 1 < ARRAY_SIZE(want) && t * want[i + 1] / want[i] >
+		    scale_budget_s) {
+			printf("  N=%u would take about %.0f s to set up (budget %.0f s, -b)\n",
+			       want[i + 1], t * want[i + 1] / want[i],
+			       scale_budget_s);
+			stop = "the set-up time budget";
+		}
+	}
+	if (stop)
+		printf("  stopped at N=%u: %s\n", lv[nlv - 1].num, stop);
+
+	memset(cs, 0, sizeof(cs));
+	for (i = 0; i < nlv; i++) {
+		cs[i].fn = way_kernel_own;
+		cs[i].arg = lv[i].batch;
+	}
+	measure(cs, nlv);
+	printf("%8s %27s  %s\n", "N", "median [min max]", "cmds | syncs of one call");
+	for (i = 0; i < nlv; i++) {
+		struct ratio q = ratio(&cs[i], 1, &cs[0], 1);
+
+		printf("%8u ", lv[i].num);
+		print_ratio(q);
+		printf("  %s | %s\n", per_psmmu(cs[i].cmds),
+		       per_psmmu(cs[i].syncs));
+		put_csv("W3", "cfgi_cd", lv[i].num, "per_cmd_vs_16", q, &cs[i]);
+	}
+
+	printf("\n== W4 memory: kernel memory per object, /proc/meminfo deltas ==\n");
+	/* The largest level again, with one device per PCI bus */
+	{
+		struct scale_level *l = &lv[nlv - 1];
+
+		read_mem(&s0, &f0);
+		for (j = 0; j < l->num; j++)
+			CHECK(iommufd_destroy(fd, sc_vdev[l->first + j]));
+		read_mem(&s1, &f1);
+		print_mem("vDEVICE destroyed, dense vSIDs (freed)", s0 - s1,
+			  f1 - f0, l->num);
+		scale_vdevs(l->viommu, l->first, l->num, 8);
+		read_mem(&s2, &f2);
+		print_mem("vDEVICE, one device per PCI bus (vSID = bus << 8)",
+			  s2 - s1, f1 - f2, l->num);
+	}
+	/* vIOMMUs, before and after their first invalidation */
+	for (j = 0; j < 2; j++) {
+		static uint32_t ids[256];
+		struct smmu_cmd c;
+
+		smmu_cmd_nh_asid(c.w, 0, 1);
+		read_mem(&s0, &f0);
+		for (i = 0; i < ARRAY_SIZE(ids); i++)
+			CHECK(viommu_alloc_smmu(fd, j, first_id0, parent,
+						&ids[i]));
+		read_mem(&s1, &f1);
+		for (i = 0; i < ARRAY_SIZE(ids); i++)
+			inval(ids[i], &c, 1);
+		read_mem(&s2, &f2);
+		print_mem(j ? "vIOMMU spanning every pSMMU" :
+			  "vIOMMU on 1 pSMMU", s1 - s0, f0 - f1,
+			  ARRAY_SIZE(ids));
+		print_mem(j ? "  + its dispatcher memory (first invalidation)" :
+			  "  + its dispatcher memory (first invalidation) ",
+			  s2 - s1, f1 - f2, ARRAY_SIZE(ids));
+		for (i = 0; i < ARRAY_SIZE(ids); i++)
+			CHECK(iommufd_destroy(fd, ids[i]));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *which = "1256";
@@ -756,10 +961,15 @@ int main(int argc, char **argv)
 			min_s = atof(argv[++i]) / 1e3;
 		} else if (!strcmp(argv[i], "-w") && i + 1 < argc) {
 			which = argv[++i];
+		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
+			scale_max = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-b") && i + 1 < argc) {
+			scale_budget_s = atof(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: %s [-r reps, 7-%d] %s\n",
+			fprintf(stderr, "usage: %s [-r reps, 7-%d] %s %s\n",
 				argv[0], MAX_REPS,
-				"[-t ms per repetition, >= 10] [-w e.g. 1256]");
+				"[-t ms per repetition, >= 10] [-w e.g. 123456]",
+				"[-s max vDEVICEs] [-b W3 set-up budget, s]");
 			return 2;
 		}
 	}
@@ -780,6 +990,8 @@ int main(int argc, char **argv)
 		w1_batching();
 	if (strchr(which, '2'))
 		w2_split();
+	if (strchr(which, '3') || strchr(which, '4'))
+		w34_scale_memory();
 	if (strchr(which, '6')) {
 		w6_costs();
 		w2_before_after();
