@@ -891,22 +891,30 @@ static void w34_scale_memory(void)
 	if (stop)
 		printf("  stopped at N=%u: %s\n", lv[nlv - 1].num, stop);
 
-	memset(cs, 0, sizeof(cs));
-	for (i = 0; i < nlv; i++) {
-		cs[i].fn = way_kernel_own;
-		cs[i].arg = lv[i].batch;
-	}
-	measure(cs, nlv);
-	printf("%8s %27s  %s\n", "N", "median [min max]", "cmds | syncs of one call");
-	for (i = 0; i < nlv; i++) {
-		struct ratio q = ratio(&cs[i], 1, &cs[0], 1);
+	/* The mock queue modelled, then free: the dispatcher's lookup alone */
+	printf("%8s %-6s %27s  %s\n", "N", "queue", "median [min max]",
+	       "cmds | syncs of one call");
+	for (j = 0; j < 2; j++) {
+		if (set_param(CMDQ_MODEL, !j))
+			die("writing " CMDQ_MODEL, errno);
+		memset(cs, 0, sizeof(cs));
+		for (i = 0; i < nlv; i++) {
+			cs[i].fn = way_kernel_own;
+			cs[i].arg = lv[i].batch;
+		}
+		measure(cs, nlv);
+		for (i = 0; i < nlv; i++) {
+			struct ratio q = ratio(&cs[i], 1, &cs[0], 1);
 
-		printf("%8u ", lv[i].num);
-		print_ratio(q);
-		printf("  %s | %s\n", per_psmmu(cs[i].cmds),
-		       per_psmmu(cs[i].syncs));
-		put_csv("W3", "cfgi_cd", lv[i].num, "per_cmd_vs_16", q, &cs[i]);
+			printf("%8u %-6s", lv[i].num, j ? "free" : "model");
+			print_ratio(q);
+			printf("  %s | %s\n", per_psmmu(cs[i].cmds),
+			       per_psmmu(cs[i].syncs));
+			put_csv("W3", j ? "free" : "model", lv[i].num,
+				"per_cmd_vs_16", q, &cs[i]);
+		}
 	}
+	set_param(CMDQ_MODEL, 1);
 
 	printf("\n== W4 memory: kernel memory per object, /proc/meminfo deltas ==\n");
 	/* The largest level again, with one device per PCI bus */
