@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kselftest.h"
 #include "iommufd_viommu_utils.h"
 
 #define MAX_PSMMUS	64
@@ -46,10 +47,6 @@
 #define GVSID(p, j)	(GVSID_BASE + (p) * 0x10 + (j))
 #define GVSID_SLOTS	(MAX_PSMMUS * 0x10)
 #define FAN_VSID(p)	(0x8000 + (p))
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#endif
 
 /* Lines of the machine-readable report start with it */
 #define CSV_TAG		"csv"
