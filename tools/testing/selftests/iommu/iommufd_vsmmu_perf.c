@@ -373,7 +373,7 @@ static const char *per_psmmu(const uint64_t *v)
 static void put_csv(const char *workload, const char *mix, uint32_t batch,
 		    const char *metric, struct ratio q, const struct bcase *c)
 {
-	printf("%s,%s,%d,%s,%u,%s,%.4f,%.4f,%.4f,%d,%.1f,%u,%s,%s\n",
+	printf("%s,%s,%d,%s,%u,\"%s\",%.4f,%.4f,%.4f,%d,%.1f,%u,%s,%s\n",
 	       CSV_TAG, workload, n, mix, batch, metric, q.med, q.min, q.max, reps,
 	       c->t[reps / 2] * c->iters * 1e3, c->calls, per_psmmu(c->cmds),
 	       per_psmmu(c->syncs));
@@ -810,7 +810,7 @@ static void print_mem(const char *what, double slab, double memfree,
 {
 	printf("  %-58s %8.0f B slab, %8.0f B MemFree  (over %u)\n", what,
 	       slab / num, memfree / num, num);
-	printf("%s,W4,%d,-,%u,%s,%.1f,%.1f,%.1f,1,0,0,-,-\n", CSV_TAG, n, num,
+	printf("%s,W4,%d,-,%u,\"%s\",%.1f,%.1f,%.1f,1,0,0,-,-\n", CSV_TAG, n, num,
 	       what, slab / num, slab / num, memfree / num);
 }
 
