@@ -44,13 +44,24 @@ unload_modules() {
 # flags. New ones print a marker, which fails the run, and the warnings
 # the kernel log has kept since the last report (it holds 128 KiB: a
 # warning followed by much output may be gone from it).
+#
+# A lockdep report neither taints nor counts as a warning: on a kernel with
+# lockdep (make test-debug's), it turns debug_locks off, which is counted
+# as a fourth number.
 REPORT_TAINTS=$(( (1 << 4) | (1 << 5) | (1 << 14) ))
 count() {
 	cat "/sys/kernel/$1" 2>/dev/null || echo 0
 }
+locks_off() {
+	local on
+
+	on=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null)
+	[ "${on:-1}" = 1 ] && echo 0 || echo 1
+}
 kernel_state() {
 	echo "$(count warn_count) $(count oops_count)" \
-		"$(( $(cat /proc/sys/kernel/tainted) & REPORT_TAINTS ))"
+		"$(( $(cat /proc/sys/kernel/tainted) & REPORT_TAINTS ))" \
+		"$(locks_off)"
 }
 # Print the WARN() reports of the kernel log newer than the last printed
 kernel_warnings() {
@@ -66,15 +77,16 @@ kernel_warnings() {
 		END { if (last != "") print last > "/etc/vmtest.ts" }'
 }
 check_kernel() {
-	local now w o t what=""
+	local now w o t l what=""
 
 	now=$(kernel_state)
 	[ "$now" = "$state" ] && return
 	set -- "$1" $state $now
 	state=$now
-	w=$(( $5 - $2 )) o=$(( $6 - $3 )) t=$(( $7 & ~$4 ))
+	w=$(( $6 - $2 )) o=$(( $7 - $3 )) t=$(( $8 & ~$4 )) l=$(( $9 & ~$5 ))
 	[ $w = 0 ] || what="$what $w warning(s),"
 	[ $o = 0 ] || what="$what $o oops(es),"
+	[ $l = 0 ] || what="$what lockdep report (debug_locks now 0),"
 	[ $((t & 32)) = 0 ] || what="$what B (bad page: slub/KFENCE),"
 	[ $((t & 16)) = 0 ] || what="$what M (machine check),"
 	[ $((t & 16384)) = 0 ] || what="$what L (soft lockup),"
@@ -86,11 +98,49 @@ check_kernel() {
 # Reports from before the modules were loaded are not theirs: noted only
 state=$(kernel_state)
 case $state in
-"0 0 0") ;;
+"0 0 0 0") ;;
 *) echo "VMTEST: NOTE kernel reports during boot (warnings, oopses, taint):" \
 	"$state; see dmesg" ;;
 esac
 dmesg | tail -n 1 | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' >/etc/vmtest.ts
+
+# The debug kernel (vmtest.debug=1, make test-debug): what kmemleak
+# suspects from the boot is not the modules'. Scanned and cleared here; the
+# scan after the modules are unloaded then shows only new suspects.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+debug=$(arg debug)
+if [ "$debug" = 1 ]; then
+	if [ -w $KMEMLEAK ]; then
+		echo scan >$KMEMLEAK
+		n=$(grep -c '^unreferenced object' $KMEMLEAK)
+		[ "$n" = 0 ] ||
+			echo "VMTEST: NOTE kmemleak: $n suspect(s) from the boot, cleared"
+		echo clear >$KMEMLEAK
+	else
+		echo "VMTEST: NOTE kmemleak is not available"
+	fi
+fi
+
+# After the modules are unloaded: kmemleak's suspects, and whether lockdep
+# is still on (a report turns it off). An object younger than 5 s is never
+# reported, and a stale copy of a pointer can hide an object from one scan:
+# wait, then scan twice.
+debug_checks() {
+	local n on
+
+	if [ -w $KMEMLEAK ]; then
+		sleep 6
+		echo scan >$KMEMLEAK
+		echo scan >$KMEMLEAK
+		n=$(grep -c '^unreferenced object' $KMEMLEAK)
+		cat $KMEMLEAK
+		echo "VMTEST: KMEMLEAK suspects=$n"
+		[ "$n" = 0 ] ||
+			echo "VMTEST: KERNEL-REPORT kmemleak: $n suspect(s) after unloading the modules"
+	fi
+	on=$(sed -n 's/^ *debug_locks: *//p' /proc/lockdep_stats 2>/dev/null)
+	[ -z "$on" ] || echo "VMTEST: DEBUG-LOCKS $on"
+}
 
 # What a program or the shell left running (a background child holding
 # /dev/iommu open) would keep the modules from unloading: end it first.
@@ -174,6 +224,7 @@ esac
 
 unload_modules
 check_kernel "unloading the modules"
+[ "$debug" != 1 ] || debug_checks
 echo "VMTEST: END"
 sync
 poweroff -f

@@ -55,13 +55,19 @@ Options:
   --allocator A     debug (default: slub_debug=FZPU, KFENCE sampling every
                     allocation) or production (Debian's defaults: no slub
                     debugging, KFENCE off), for benchmarks
+  --debug           the kernel is a debug kernel (make test-debug's: KASAN,
+                    kmemleak, lockdep): boot without quiet, with the console
+                    at warning level, so that lockdep and RCU reports reach
+                    it; after unloading the modules, wait 6 s and run a
+                    kmemleak scan; fail on any kmemleak suspect and unless
+                    lockdep is still on (debug_locks 1) at the end
   -h, --help        this text
 
 Exit status: test mode 0 if every test passed and the run was clean; run
 and exec mode the program's exit status, or 1 if it exited 0 but the run
-was not clean (kernel WARNING/BUG/Oops/KFENCE/slub report, module unload
-failure, timeout: the reason is printed); shell mode 0 if the run was
-clean, else 1. 2 for a usage error (missing or dynamically linked
+was not clean (kernel WARNING/BUG/Oops/KFENCE/slub/KASAN/lockdep/kmemleak
+report, module unload failure, timeout: the reason is printed); shell mode
+0 if the run was clean, else 1. 2 for a usage error (missing or dynamically linked
 program, missing file, ...), before anything boots.
 
 In exec and shell mode the program's stdin is /dev/null (exec) or the
@@ -78,7 +84,7 @@ EOM
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 KERNEL="" MODDIR="" BINDIR="" TESTS="" RUN="" PROG="" ARGS="" FILES=""
 MOCK_PARAMS="" IOMMUFD_PARAMS="" TIMEOUT=900 ACCEL=auto MEM=1024
-WORK=$TOP/build/vm MODE="" ALLOCATOR=debug
+WORK=$TOP/build/vm MODE="" ALLOCATOR=debug DEBUG=0
 KEEP_RUNS=10
 
 # Quote one argument for the guest's sh: 'it'\''s'
@@ -114,6 +120,7 @@ while [ $# -gt 0 ]; do
 	--work) WORK=$2; shift ;;
 	--memory) MEM=$2; shift ;;
 	--allocator) ALLOCATOR=$2; shift ;;
+	--debug) DEBUG=1 ;;
 	-h|--help) usage; exit 0 ;;
 	test|run|exec|shell) MODE=$1 ;;
 	--)
@@ -246,6 +253,10 @@ printf '%s\n' "$ARGS" >"$ROOT/etc/exec.args"
 
 # --- boot --------------------------------------------------------------------
 APPEND="console=ttyS0 quiet panic=-1 oops=panic"
+# Lockdep and RCU reports are printed at warning level (4), which quiet
+# hides: the debug kernel's console shows levels 0-4.
+[ "$DEBUG" = 0 ] ||
+	APPEND="console=ttyS0 loglevel=5 panic=-1 oops=panic vmtest.debug=1"
 if [ "$ALLOCATOR" = debug ]; then
 	APPEND="$APPEND slub_debug=FZPU kfence.sample_interval=1"
 else
@@ -356,9 +367,12 @@ fi
 while IFS= read -r line; do
 	problems+=("kernel report: ${line#VMTEST: KERNEL-REPORT }")
 done < <(grep '^VMTEST: KERNEL-REPORT' "$LOG")
-# The lines that name a report, and the message line of each WARN()
+# The lines that name a report, and the message line of each WARN(); the
+# debug kernel's reports (KASAN, lockdep, kmemleak, DEBUG_OBJECTS,
+# DEBUG_LIST, DEBUG_ATOMIC_SLEEP) have a line of their own too.
 reports=$(awk '/-\[ cut here \]-/ { msg = NR + 1 }
-	NR == msg || /WARNING:|BUG:|^(\[[ 0-9.]*\] )?BUG |Oops|KFENCE|Kernel panic|general protection fault|kernel BUG|UBSAN:|Call Trace:/ {
+	NR == msg || /WARNING:|BUG:|^(\[[ 0-9.]*\] )?BUG |Oops|KFENCE|Kernel panic|general protection fault|kernel BUG|UBSAN:|Call Trace:/ ||
+	/KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|ODEBUG|list_(add|del) corruption|list corruption|sleeping function called from invalid context|unreferenced object 0x/ {
 		print NR ":" $0
 	}' "$LOG" | head -n 6)
 if [ -n "$reports" ]; then
@@ -366,6 +380,15 @@ if [ -n "$reports" ]; then
 fi
 if ! grep -q '^VMTEST: UNLOAD rc=0' "$LOG"; then
 	problems+=("module unload failed or did not happen")
+fi
+if [ "$DEBUG" = 1 ] && grep -q '^VMTEST: UNLOAD rc=0' "$LOG"; then
+	grep -q '^VMTEST: KMEMLEAK suspects=' "$LOG" ||
+		problems+=("the kmemleak scan did not happen (a kernel without kmemleak?)")
+	if ! grep -q '^VMTEST: DEBUG-LOCKS ' "$LOG"; then
+		problems+=("no /proc/lockdep_stats (a kernel without lockdep?)")
+	elif ! grep -q '^VMTEST: DEBUG-LOCKS 1$' "$LOG"; then
+		problems+=("lockdep is off at the end (debug_locks 0): it reported a problem, or gave up")
+	fi
 fi
 if ! grep -q '^VMTEST: END' "$LOG"; then
 	problems+=("the guest did not reach its end marker")
