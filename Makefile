@@ -14,6 +14,8 @@
 #   make bench    the dispatcher's benchmark, production allocator, one VM
 #                 boot per pSMMU count [BENCH_PSMMUS="1 2 4 8"]
 #                 [BENCH_ARGS="-r 9 -t 10"]; build/bench/{report.txt,bench.csv}
+#   make test-debug  the kselftests on a debug kernel built from the same
+#                 source (KASAN, kmemleak, lockdep, ...); built once
 #
 # Everything downloaded, unpacked and built is cached under build/.
 
@@ -62,12 +64,13 @@ KBUILD_ARGS = -C $(KDIR) IOMMUFD_VIOMMU_TOP=$(TOP)
 Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
-	vm-exec shell bench clean distclean help
+	vm-exec shell bench clean distclean help debug-kernel debug-modules \
+	test-debug
 
 all: modules selftests
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -134,8 +137,46 @@ bench: modules selftests
 check: modules
 	$(Q)$(TOP)/scripts/check.sh
 
+# ---- The debug kernel ----------------------------------------------------
+#
+# tinyconfig + tools/testing/vm/debug.config from the same linux-source-6.12,
+# built once in build/debug-kernel (scripts/debug-kernel.sh; rebuilt when
+# the fragment or the tarball changes). Both modules are built against its
+# tree, from an assembled tree of their own (build/debug-kmod), and the
+# whole suite runs on it with vmrun.sh --debug: kmemleak scan after the
+# unload, lockdep still on at the end, every report fails the run.
+DEBUG_KDIR := $(BUILD)/debug-kernel/obj
+DEBUG_VMLINUZ := $(DEBUG_KDIR)/arch/x86/boot/bzImage
+DEBUG_KMOD := $(BUILD)/debug-kmod
+DEBUG_MODULES := $(BUILD)/debug-modules
+DEBUG_TIMEOUT ?= 2400
+DEBUG_MEMORY ?= 2048
+
+debug-kernel: deps
+	$(Q)KSRC_TAR=$(KSRC_TAR) $(TOP)/scripts/debug-kernel.sh
+
+debug-modules: src debug-kernel
+	$(Q)KMOD=$(DEBUG_KMOD) KSRC_TAR=$(KSRC_TAR) $(TOP)/scripts/prepare-src.sh
+	@echo "[build] iommufd.ko (debug kernel)"
+	$(Q)$(MAKE) -s -C $(DEBUG_KDIR) IOMMUFD_VIOMMU_TOP=$(TOP) \
+		M=$(DEBUG_KMOD)/drivers/iommu/iommufd modules
+	@echo "[build] mock_smmu.ko (debug kernel)"
+	$(Q)$(MAKE) -s -C $(DEBUG_KDIR) IOMMUFD_VIOMMU_TOP=$(TOP) \
+		M=$(DEBUG_KMOD)/drivers/iommu/mock-smmu \
+		KBUILD_EXTRA_SYMBOLS=$(DEBUG_KMOD)/drivers/iommu/iommufd/Module.symvers modules
+	$(Q)mkdir -p $(DEBUG_MODULES)
+	$(Q)cp $(DEBUG_KMOD)/drivers/iommu/iommufd/iommufd.ko \
+		$(DEBUG_KMOD)/drivers/iommu/mock-smmu/mock_smmu.ko $(DEBUG_MODULES)/
+
+test-debug: debug-modules selftests
+	$(Q)$(VMRUN) --kernel $(DEBUG_VMLINUZ) --modules $(DEBUG_MODULES) \
+		--bin-dir $(SELFTEST_OUT) $(if $(VM_WORK),--work $(VM_WORK)) \
+		--debug --memory $(DEBUG_MEMORY) $(VM_MOCK_PARAMS) \
+		--timeout $(DEBUG_TIMEOUT) --tests "$$(cat $(SELFTEST_OUT)/TESTS)" test
+
 clean:
-	$(Q)rm -rf $(KMOD) $(MODULES_OUT) $(SELFTEST_OUT) $(BUILD)/vm
+	$(Q)rm -rf $(KMOD) $(MODULES_OUT) $(SELFTEST_OUT) $(BUILD)/vm \
+		$(DEBUG_KMOD) $(DEBUG_MODULES)
 
 distclean:
 	$(Q)rm -rf $(BUILD)

@@ -21,7 +21,8 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KSRC_TAR=${KSRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
 SRC=$BUILD/linux-6.12
-KMOD=$BUILD/kmod
+# KMOD: where to assemble (make debug-modules uses a tree of its own)
+KMOD=${KMOD:-$BUILD/kmod}
 
 log() { printf '[src] %s\n' "$*" >&2; }
 
