@@ -65,7 +65,7 @@ Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
 	vm-exec shell bench clean distclean help debug-kernel debug-modules \
-	test-debug
+	test-debug test-debug-controls
 
 all: modules selftests
 
@@ -173,6 +173,12 @@ test-debug: debug-modules selftests
 		--bin-dir $(SELFTEST_OUT) $(if $(VM_WORK),--work $(VM_WORK)) \
 		--debug --memory $(DEBUG_MEMORY) $(VM_MOCK_PARAMS) \
 		--timeout $(DEBUG_TIMEOUT) --tests "$$(cat $(SELFTEST_OUT)/TESTS)" test
+
+# The positive controls of test-debug's judges: a leak and a lock order
+# inversion the runner must fail (tools/testing/vm/tests/debug.sh)
+test-debug-controls: debug-modules
+	$(Q)$(TOP)/tools/testing/vm/tests/debug.sh --kernel $(DEBUG_VMLINUZ) \
+		--kdir $(DEBUG_KDIR) --modules $(DEBUG_MODULES)
 
 clean:
 	$(Q)rm -rf $(KMOD) $(MODULES_OUT) $(SELFTEST_OUT) $(BUILD)/vm \
