@@ -498,4 +498,18 @@ static inline bool viommu_fixture_open(struct __test_metadata *_metadata,
 }
 #endif
 
+/*
+ * xorshift32: reproducible pseudo-random test input. A test seeds
+ * rnd_state with a non-zero value before its first rnd().
+ */
+static uint32_t rnd_state;
+
+static inline uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
 #endif /* __IOMMUFD_VIOMMU_UTILS_H */

@@ -148,16 +148,6 @@ FIXTURE_TEARDOWN(bench)
 	close(self->fd);
 }
 
-static uint32_t rnd_state;
-
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
-}
-
 /*
  * A guest batch: 3 in 4 commands device-scoped, for random devices on
  * every pSMMU, the others TLBIs. Return the number of TLBIs.

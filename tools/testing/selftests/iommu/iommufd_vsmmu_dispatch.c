@@ -74,16 +74,6 @@ static void read_counters(struct __test_metadata *_metadata, int mfd, int nr,
 		ASSERT_EQ(0, mock_get_counters(mfd, p, &cnt[p]));
 }
 
-static uint32_t rnd_state;
-
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
-}
-
 /* FIXTURE_DATA(dispatch) is struct _test_data_dispatch */
 FIXTURE(dispatch)
 {

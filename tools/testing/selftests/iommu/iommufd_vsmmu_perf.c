@@ -179,16 +179,6 @@ enum mix { MIX_TLBI, MIX_DEV, MIX_MIXED, MIXES };
 
 static const char * const mix_name[MIXES] = { "tlbi", "dev", "mixed" };
 
-static uint32_t rnd_state;
-
-static uint32_t rnd(void)
-{
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 17;
-	rnd_state ^= rnd_state << 5;
-	return rnd_state;
-}
-
 static void make_tlbi(struct smmu_cmd *c)
 {
 	uint64_t page = (uint64_t)(rnd() & 0xfffff) << 12;
