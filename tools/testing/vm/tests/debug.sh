@@ -79,86 +79,41 @@ for m in leak_mod lock_order_mod; do
 		"$m" "$m" "$m" >"$T/$m.sh"
 done
 
-n=0 passed=0 failed=0
+TAIL_LINES=25
+# shellcheck source=tools/testing/vm/tests/lib.sh
+. "$TOP/tools/testing/vm/tests/lib.sh"
 echo "TAP version 13"
 echo "1..3"
-
-# run NAME CMD...: stdout to $T/NAME.out, stderr to $T/NAME.err, the
-# console log's path in $T/NAME.log, exit status in $rc
-run() {
-	local name=$1 start=$SECONDS log
-
-	shift
-	"$@" >"$T/$name.out" 2>"$T/$name.err"
-	rc=$?
-	secs=$((SECONDS - start))
-	log=$(sed -n 's/.*console log: //p' "$T/$name.err" | head -n 1)
-	ln -sf "$log" "$T/$name.log"
-}
-
-result() {
-	local name=$1 p
-
-	shift
-	n=$((n + 1))
-	if [ $# -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "ok $n $name (${secs}s)"
-		return
-	fi
-	failed=$((failed + 1))
-	echo "not ok $n $name (${secs}s)"
-	for p in "$@"; do
-		echo "#   $p"
-	done
-	echo "#   exit status $rc; stderr:"
-	tail -n 25 "$T/$name.err" | sed 's/^/#     /'
-}
-
-want_rc() { [ "$rc" = "$1" ] || echo "exit status $rc, expected $1"; }
-has() { grep -q -E -e "$3" "$T/$1.$2" || echo "$2 lacks /$3/"; }
-lacks() { ! grep -q -E -e "$3" "$T/$1.$2" || echo "$2 has /$3/"; }
-
-check() {
-	local name=$1 c out problems=()
-
-	shift
-	for c in "$@"; do
-		out=$(eval "$c")
-		[ -z "$out" ] || problems+=("$out")
-	done
-	result "$name" "${problems[@]}"
-}
 
 # 1: a clean run on the debug kernel passes, after a kmemleak scan that
 # found nothing and with lockdep still on (no false positive)
 run clean "${VM[@]}" --prog "$T/clean.sh" exec
-check clean "want_rc 0" "has clean out 'clean: nothing to do'" \
-	"lacks clean err FAIL" \
-	"has clean log '^VMTEST: KMEMLEAK suspects=0$'" \
-	"has clean log '^VMTEST: DEBUG-LOCKS 1$'"
+check clean "want_rc 0" "has_re clean out 'clean: nothing to do'" \
+	"lacks_re clean err FAIL" \
+	"has_re clean log '^VMTEST: KMEMLEAK suspects=0$'" \
+	"has_re clean log '^VMTEST: DEBUG-LOCKS 1$'"
 
 # 2: one leaked object: kmemleak reports it after the unload, and the run
 # fails although the program succeeded
 run leak "${VM[@]}" --prog "$T/leak_mod.sh" --files "$MODS/leak_mod.ko" exec
-check leak "want_rc 1" "has leak out 'leak_mod: loaded and unloaded'" \
-	"has leak err 'FAIL: kernel report: kmemleak: 1 suspect\\(s\\)'" \
-	"has leak log '^VMTEST: KMEMLEAK suspects=1$'" \
-	"has leak log 'unreferenced object 0x[0-9a-f]+ \\(size 96\\)'" \
-	"has leak log 'leak_mod'" \
-	"has leak err 'the program exited 0, but the run is not clean'"
+check leak "want_rc 1" "has_re leak out 'leak_mod: loaded and unloaded'" \
+	"has_re leak err 'FAIL: kernel report: kmemleak: 1 suspect\\(s\\)'" \
+	"has_re leak log '^VMTEST: KMEMLEAK suspects=1$'" \
+	"has_re leak log 'unreferenced object 0x[0-9a-f]+ \\(size 96\\)'" \
+	"has_re leak log 'leak_mod'" \
+	"has_re leak err 'the program exited 0, but the run is not clean'"
 
 # 3: a lock order inversion: lockdep reports it on the console, turns
 # itself off, and the run fails
 run lock_order "${VM[@]}" --prog "$T/lock_order_mod.sh" \
 	--files "$MODS/lock_order_mod.ko" exec
 check lock_order "want_rc 1" \
-	"has lock_order out 'lock_order_mod: loaded and unloaded'" \
-	"has lock_order err 'WARNING: possible circular locking dependency detected'" \
-	"has lock_order err 'lock_order_[ab]'" \
-	"has lock_order err 'lockdep report \\(debug_locks now 0\\) after lock_order_mod.sh'" \
-	"has lock_order err 'FAIL: lockdep is off at the end'" \
-	"has lock_order err 'the program exited 0, but the run is not clean'"
+	"has_re lock_order out 'lock_order_mod: loaded and unloaded'" \
+	"has_re lock_order err 'WARNING: possible circular locking dependency detected'" \
+	"has_re lock_order err 'lock_order_[ab]'" \
+	"has_re lock_order err 'lockdep report \\(debug_locks now 0\\) after lock_order_mod.sh'" \
+	"has_re lock_order err 'FAIL: lockdep is off at the end'" \
+	"has_re lock_order err 'the program exited 0, but the run is not clean'"
 
 echo "# $passed passed, $failed failed"
 [ "$failed" = 0 ]

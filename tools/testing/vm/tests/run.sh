@@ -99,61 +99,14 @@ for i in $(seq 64); do
 done >"$T/exit3.expected"
 
 # --- the harness -----------------------------------------------------------
-n=0 passed=0 failed=0
+# shellcheck source=tools/testing/vm/tests/lib.sh
+. "$TOP/tools/testing/vm/tests/lib.sh"
 CASES=9
 [ "$USE_MAKE" = 1 ] && CASES=$((CASES + 2))
 echo "TAP version 13"
 echo "1..$CASES"
 
-# run NAME CMD...: run a case's command, stdout to $T/NAME.out, stderr to
-# $T/NAME.err, exit status in $rc, the time it took in $secs
-run() {
-	local name=$1 start=$SECONDS
-
-	shift
-	"$@" >"$T/$name.out" 2>"$T/$name.err"
-	rc=$?
-	secs=$((SECONDS - start))
-}
-
-# result NAME PROBLEM...: ok if no problem was given
-result() {
-	local name=$1 p
-
-	shift
-	n=$((n + 1))
-	if [ $# -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "ok $n $name (${secs}s)"
-		return
-	fi
-	failed=$((failed + 1))
-	echo "not ok $n $name (${secs}s)"
-	for p in "$@"; do
-		echo "#   $p"
-	done
-	echo "#   exit status $rc; stderr:"
-	tail -n 15 "$T/$name.err" | sed 's/^/#     /'
-}
-
-# Checks: each prints a problem, or nothing
-want_rc() { [ "$rc" = "$1" ] || echo "exit status $rc, expected $1"; }
-want_fail() { [ "$rc" != 0 ] || echo "exit status 0, expected a failure"; }
-has() { grep -q -F -e "$3" "$T/$1.$2" || echo "$2 lacks '$3'"; }
-lacks() { ! grep -q -F -e "$3" "$T/$1.$2" || echo "$2 has '$3'"; }
 no_boot() { lacks "$1" err "booting"; }
-
-# check NAME CHECK...: run each check (a string), collect what they print
-check() {
-	local name=$1 c out problems=()
-
-	shift
-	for c in "$@"; do
-		out=$(eval "$c")
-		[ -z "$out" ] || problems+=("$out")
-	done
-	result "$name" "${problems[@]}"
-}
 
 # 1: exit 0; arguments (quoted, after --), --files and module parameters
 # arrive, stdout and stderr stay apart, the console does not leak into
