@@ -16,6 +16,9 @@
 #                 [BENCH_ARGS="-r 9 -t 10"]; build/bench/{report.txt,bench.csv}
 #   make test-debug  the kselftests on a debug kernel built from the same
 #                 source (KASAN, kmemleak, lockdep, ...); built once
+#   make test-upstream  upstream's own selftests (6.12's, 7.3's vIOMMU
+#                 fixture), unmodified, against a test build of iommufd.ko
+#                 [UPSTREAM_PARTS="stock debug"]
 #
 # Everything downloaded, unpacked and built is cached under build/.
 
@@ -65,12 +68,12 @@ Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
 	vm-exec shell bench clean distclean help debug-kernel debug-modules \
-	test-debug test-debug-controls
+	test-debug test-debug-controls test-upstream
 
 all: modules selftests
 
 help:
-	@sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -180,9 +183,25 @@ test-debug-controls: debug-modules
 	$(Q)$(TOP)/tools/testing/vm/tests/debug.sh --kernel $(DEBUG_VMLINUZ) \
 		--kdir $(DEBUG_KDIR) --modules $(DEBUG_MODULES)
 
+# ---- Upstream's own selftests ------------------------------------------------
+#
+# scripts/upstream-tests.sh: a test build of iommufd.ko (6.12's selftest mock
+# compiled in, patches/iommufd-test/) in build/test-kmod, upstream's test
+# files compiled unmodified, results judged against
+# tools/testing/selftests/iommu/upstream/expected.txt. stock: 6.12's
+# iommufd.c and 7.3's iommufd_viommu fixture on Debian's kernel; debug:
+# 6.12's iommufd_fail_nth.c on the debug kernel.
+UPSTREAM_PARTS ?= stock debug
+
+test-upstream: src $(if $(filter debug,$(UPSTREAM_PARTS)),debug-kernel)
+	$(Q)KDIR=$(KDIR) VMLINUZ=$(VMLINUZ) KSRC_TAR=$(KSRC_TAR) \
+		DEBUG_KDIR=$(DEBUG_KDIR) $(TOP)/scripts/upstream-tests.sh $(UPSTREAM_PARTS)
+
 clean:
 	$(Q)rm -rf $(KMOD) $(MODULES_OUT) $(SELFTEST_OUT) $(BUILD)/vm \
-		$(DEBUG_KMOD) $(DEBUG_MODULES)
+		$(DEBUG_KMOD) $(DEBUG_MODULES) $(BUILD)/test-kmod \
+		$(BUILD)/test-modules $(BUILD)/test-debug-kmod \
+		$(BUILD)/test-debug-modules $(BUILD)/upstream
 
 distclean:
 	$(Q)rm -rf $(BUILD)

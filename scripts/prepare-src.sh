@@ -23,6 +23,9 @@ KSRC_TAR=${KSRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
 SRC=$BUILD/linux-6.12
 # KMOD: where to assemble (make debug-modules uses a tree of its own)
 KMOD=${KMOD:-$BUILD/kmod}
+# PATCH_DIRS: the subdirectories of patches/ to apply, in order. The test
+# build of make test-upstream adds iommufd-test (scripts/upstream-tests.sh).
+PATCH_DIRS=${PATCH_DIRS:-uapi iommufd}
 
 log() { printf '[src] %s\n' "$*" >&2; }
 
@@ -55,7 +58,8 @@ fi
 
 # Rebuild the assembled tree when the sources or any patch changed; the
 # object files of an unchanged tree are kept for incremental builds.
-pstamp="$stamp $( (cat "$TOP"/patches/*/*.patch 2>/dev/null || true) | md5sum)"
+pstamp="$stamp $PATCH_DIRS $(for d in $PATCH_DIRS; do
+	cat "$TOP/patches/$d"/*.patch 2>/dev/null || true; done | md5sum)"
 if [ "$(cat "$KMOD/.stamp" 2>/dev/null)" != "$pstamp" ]; then
 	log "assembling module trees and applying patches/"
 	rm -rf "$KMOD"
@@ -80,7 +84,7 @@ if [ "$(cat "$KMOD/.stamp" 2>/dev/null)" != "$pstamp" ]; then
 
 	# git format-patch files with the kernel tree's paths: the uAPI
 	# header first, then the iommufd sources that use it.
-	for p in "$TOP"/patches/uapi/*.patch "$TOP"/patches/iommufd/*.patch; do
+	for p in $(for d in $PATCH_DIRS; do echo "$TOP/patches/$d"/*.patch; done); do
 		[ -e "$p" ] || continue
 		log "  patch $(basename "$p")"
 		patch -s -p1 -d "$KMOD" --no-backup-if-mismatch <"$p"
