@@ -23,15 +23,19 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KSRC=$BUILD/linux-6.12
-KMOD=$BUILD/kmod
+# The test build's tree (make test-upstream): build/kmod plus
+# patches/iommufd-test/ and selftest_viommu.c, so that those are checked
+# too; the sparse pass compiles it with IOMMUFD_VIOMMU_TEST=1.
+KMOD=$BUILD/test-kmod
 OWN=$BUILD/own
 KDIR=${KDIR:-$(sed -n 's/^KDIR := //p' "$BUILD/env.mk" 2>/dev/null)}
 TOOLS=${*:-sparse checkpatch coccinelle kernel-doc}
 case $TOOLS in -h|--help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-if [ ! -d "$KMOD" ] || [ ! -d "$KDIR" ]; then
+if [ ! -d "$BUILD/kmod" ] || [ ! -d "$KDIR" ]; then
 	echo "check: no build/kmod or KDIR: run make src first" >&2
 	exit 1
 fi
+KMOD=$KMOD PATCH_DIRS="uapi iommufd iommufd-test" "$TOP/scripts/prepare-src.sh"
 LOG=$(mktemp -d) && trap 'rm -rf "$LOG"' EXIT
 
 git_files() {
@@ -69,7 +73,7 @@ ours() {
 				true; } | grep -qx "${BASH_REMATCH[2]}" || continue
 		fi
 		if [ -f "$KMOD/$rel" ] && [ ! -L "$KMOD/$rel" ]; then
-			rel=build/kmod/$rel	# not a link to our file
+			rel=build/test-kmod/$rel	# not a link to our file
 		fi
 		echo "$rel${line#"$f"}"
 	done
@@ -79,7 +83,7 @@ sparse_make() {
 	local d=$1
 	shift
 	make -s -C "$KDIR" M="$KMOD/drivers/iommu/$d" IOMMUFD_VIOMMU_TOP="$TOP" \
-		C=2 "$@" >"$LOG/sparse" 2>&1 ||
+		IOMMUFD_VIOMMU_TEST=1 C=2 "$@" >"$LOG/sparse" 2>&1 ||
 		{ echo "ERROR: make C=2 failed in $d"; tail -n 20 "$LOG/sparse"; }
 	ours <"$LOG/sparse"
 }
@@ -91,7 +95,7 @@ run_sparse() {
 		printf '%s\n' *.c | sed 's/c$/o/')
 	# mock_smmu.ko is all ours
 	sparse_make mock-smmu modules \
-		KBUILD_EXTRA_SYMBOLS="$KMOD/drivers/iommu/iommufd/Module.symvers"
+		KBUILD_EXTRA_SYMBOLS="$BUILD/kmod/drivers/iommu/iommufd/Module.symvers"
 }
 
 run_checkpatch() {
