@@ -250,6 +250,9 @@ judge() {
 		seen[k] = 1
 		count[suite, res]++
 		want_res = (k in expd) ? expd[k] : "pass"
+		# slow: a test the time limit may end; it passes or times out
+		if (want_res == "slow" && (res == "pass" || res == "timeout"))
+			want_res = res
 		if (want_res != res) {
 			if (k in expd)
 				problem[++np] = suite ": " name ": " res \
