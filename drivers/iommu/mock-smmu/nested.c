@@ -74,9 +74,14 @@ static int mock_nested_attach_dev(struct iommu_domain *domain,
 	pidx = arm_vsmmu_pidx(vsmmu, &mdev->psmmu->vsmmu);
 	if (pidx < 0)
 		return pidx;
-	/* The guest's stage 1 is tagged with its vSID: it must have one */
+	/*
+	 * The guest's stage 1 is tagged with its vSID: it must have one. The
+	 * domain the device is attached to is the exception: when a replace
+	 * fails, the IOMMU core attaches it again and must not fail, even if
+	 * the vDEVICE was destroyed meanwhile.
+	 */
 	if (nested->cfg == STRTAB_STE_0_CFG_S1_TRANS &&
-	    !mock_viommu_has_vdev(vsmmu, mdev))
+	    mdev->domain != domain && !mock_viommu_has_vdev(vsmmu, mdev))
 		return -ENOENT;
 
 	vmid = vsmmu->pinst[pidx].vmid;

@@ -919,6 +919,70 @@ TEST_F(vsmmu, nested_attach_needs_vdevice)
 }
 
 /*
+ * A device stays on its stage-1 nested HWPT when its vDEVICE is destroyed.
+ * A replace to another stage-1 HWPT then fails with ENOENT and must leave
+ * it there: the IOMMU core puts the old domain back, which the driver may
+ * not refuse for the missing vDEVICE (it did, and the core then blocked
+ * the device behind iommufd's back, with a kernel warning).
+ */
+TEST_F(vsmmu, nested_replace_after_vdevice_destroy)
+{
+	struct mock_smmu_counters before[MAX_PSMMUS];
+	int delta[MAX_PSMMUS] = {};
+	uint32_t devx, devx_id, vd, hs1a, hs1b, hby, out;
+	int last = self->n - 1;
+	uint64_t g0, g1, ste[4], ste_s1a[4];
+	uint64_t total;
+	uint16_t vmid;
+
+	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last,
+					  SID_EXTRA + last, &devx, &devx_id));
+	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu_id, devx_id,
+				   VSID_EXTRA, &vd));
+	ste_s1(3, 0, &g0, &g1);
+	hs1a = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id, g0,
+			    g1);
+	hs1b = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id,
+			    g0 ^ SMMU_FIELD(SMMU_STE0_S1CTXPTR, 1), g1);
+	hby = nested_alloc_cfg(_metadata, self->fd, devx_id, self->viommu_id,
+			       SMMU_STE_CFG_BYPASS);
+	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hs1a, &out));
+	ASSERT_EQ(hs1a, out);
+	vmid = assert_ste_nested(_metadata, self->mfd, last, SID_EXTRA + last,
+				 g0, g1);
+	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, ste_s1a);
+	delta[last] = 1;
+	assert_nested_attached(_metadata, self, before, delta, "stage-1");
+
+	/* The vDEVICE goes, the attachment stays */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, vd));
+	logs_clear(_metadata, self);
+	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1b, &out));
+	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, ste);
+	ASSERT_EQ(0, memcmp(ste_s1a, ste, sizeof(ste)));
+	assert_nested_attached(_metadata, self, before, delta, "ENOENT");
+	/* Nothing was flushed: the STE never left the vIOMMU's VMID */
+	ASSERT_EQ(0, mock_cmdq_log_num(self->mfd, last, 1, NULL, 0, &total));
+	ASSERT_EQ(0, total);
+	/* iommufd still has it on hs1a: destroying that is refused */
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, hs1a));
+
+	/* It can move on to what needs no vDEVICE */
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hby, &out));
+	ASSERT_EQ(hby, out);
+	assert_ste_cfg(_metadata, self->mfd, last, SID_EXTRA + last,
+		       SMMU_STE_CFG_S2_TRANS, vmid);
+	delta[last] = 0;
+	assert_nested_attached(_metadata, self, before, delta, "bypass");
+	ASSERT_EQ(-ENOENT, mock_dev_attach(self->mfd, devx, hs1a, &out));
+	ASSERT_EQ(0, mock_dev_detach(self->mfd, devx));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hs1a));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hs1b));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hby));
+}
+
+/*
  * The physical STEs: stage-1 -> nested with the guest's fields, MEV, EATS
  * as the guest asked and the vIOMMU's VMID on that pSMMU, the VMID the
  * TLBIs logged there carry; bypass -> stage-2 only with that VMID; abort
