@@ -7,15 +7,18 @@
  *
  * A device has at most one vDEVICE (upstream 6.17 rule). The link between
  * the two (iommufd_device::vdev and iommufd_vdevice::idev) is protected by
- * the lock of the device's iommufd group, as upstream does. When the device
- * is unbound first, its vDEVICE is destroyed with it and its object ID
- * stays reserved as a tombstone until the iommufd is closed, so
+ * the lock of the device's iommufd group, as upstream does, and cut only
+ * once the vDEVICE is out of the vIOMMU's table and the driver's. When the
+ * device is unbound first, its vDEVICE is destroyed with it and its object
+ * ID stays reserved as a tombstone until the iommufd is closed, so
  * IOMMU_DESTROY of that ID fails with ENOENT and never hits an unrelated
- * object (as upstream 6.17 does).
+ * object (as upstream 6.17 does). An unbind racing IOMMU_DESTROY of the
+ * vDEVICE returns only once that destruction is complete.
  */
 #include <linux/device.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/wait.h>
 #include <uapi/linux/iommufd.h>
 
 #include "viommu.h"
@@ -145,14 +148,11 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj)
 	struct iommufd_vdevice *vdev =
 		container_of(obj, struct iommufd_vdevice, obj);
 	struct iommufd_viommu *viommu = vdev->viommu;
+	struct iommufd_ctx *ictx = viommu->ictx;
 	bool published;
 
 	mutex_lock(&vdev->igroup->lock);
 	published = xa_load(&viommu->vdevs, vdev->virt_id) == vdev;
-	if (vdev->idev) {
-		vdev->idev->vdev = NULL;
-		vdev->idev = NULL;
-	}
 	mutex_unlock(&vdev->igroup->lock);
 
 	if (published) {
@@ -164,6 +164,20 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj)
 	}
 	if (vdev->destroy)
 		vdev->destroy(vdev);
+
+	/*
+	 * Only now, with the vDEVICE out of every table, does the device stop
+	 * pointing at it: an unbind that found it being destroyed waits for
+	 * this (iommufd_device_remove_vdevice()).
+	 */
+	mutex_lock(&vdev->igroup->lock);
+	if (vdev->idev) {
+		WRITE_ONCE(vdev->idev->vdev, NULL);
+		vdev->idev = NULL;
+	}
+	mutex_unlock(&vdev->igroup->lock);
+	wake_up_all(&ictx->destroy_wait);
+
 	iommufd_put_group(vdev->igroup);
 	put_device(vdev->dev);
 	refcount_dec(&viommu->obj.users);
@@ -175,8 +189,10 @@ void iommufd_vdevice_destroy(struct iommufd_object *obj)
  *
  * Called once @idev is out of the object table and no ioctl uses it any
  * more. Its vDEVICE, if any, is destroyed and leaves a tombstone ID behind.
- * If userspace is destroying the vDEVICE at the same moment, that
- * destruction finishes on its own: the link to @idev is cut here first.
+ * If userspace is destroying the vDEVICE at the same moment, this waits
+ * until that destruction is complete, so that once the unbind returns the
+ * vDEVICE's virtual ID resolves to nothing and the device can get a new
+ * vDEVICE.
  */
 void iommufd_device_remove_vdevice(struct iommufd_device *idev)
 {
@@ -184,15 +200,15 @@ void iommufd_device_remove_vdevice(struct iommufd_device *idev)
 
 	mutex_lock(&idev->igroup->lock);
 	vdev = idev->vdev;
-	if (vdev) {
-		idev->vdev = NULL;
-		vdev->idev = NULL;
-		/* Fails only if a concurrent IOMMU_DESTROY already owns it */
-		if (!refcount_inc_not_zero(&vdev->obj.users))
-			vdev = NULL;
+	/* Fails only if a concurrent IOMMU_DESTROY already owns it */
+	if (vdev && !refcount_inc_not_zero(&vdev->obj.users)) {
+		mutex_unlock(&idev->igroup->lock);
+		wait_event(idev->ictx->destroy_wait, !READ_ONCE(idev->vdev));
+		return;
 	}
 	mutex_unlock(&idev->igroup->lock);
 
+	/* iommufd_vdevice_destroy() cuts the link to @idev */
 	if (vdev)
 		iommufd_object_remove(idev->ictx, &vdev->obj, vdev->obj.id,
 				      REMOVE_WAIT_SHORTTERM |
