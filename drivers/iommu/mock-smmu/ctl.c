@@ -20,8 +20,34 @@ struct mock_ctl {
 	struct xarray devs;	/* handle -> struct mock_dev */
 };
 
+static void mock_dev_unbind(struct mock_dev *mdev)
+{
+	if (mdev->attached)
+		iommufd_device_detach(mdev->idev);
+	mdev->attached = false;
+	iommufd_device_unbind(mdev->idev);
+	mdev->idev = NULL;
+}
+
+static void mock_dev_destroy(struct mock_ctl *ctl, struct mock_dev *mdev)
+{
+	if (mdev->idev)
+		mock_dev_unbind(mdev);
+	platform_device_unregister(mdev->pdev);
+	xa_erase(&ctl->devs, mdev->handle);
+	mock_stream_remove(mdev);
+	kfree(mdev);
+}
+
+/*
+ * MOCK_SMMU_DEV_CREATE, MOCK_SMMU_DEV_BIND and MOCK_SMMU_DEV_ATTACH write
+ * their answer to @uarg themselves, under the file's lock, and undo what
+ * they did when that copy fails: the caller gets EFAULT and the device as
+ * it was before, so that a retry succeeds (VFIO's bind and attach do the
+ * same).
+ */
 static int mock_dev_create(struct mock_ctl *ctl,
-			   struct mock_smmu_dev_create *cmd)
+			   struct mock_smmu_dev_create *cmd, void __user *uarg)
 {
 	struct mock_pdata pdata;
 	struct mock_psmmu *psmmu;
@@ -67,6 +93,10 @@ static int mock_dev_create(struct mock_ctl *ctl,
 		goto err_handle;
 	}
 	cmd->out_dev = mdev->handle;
+	if (copy_to_user(uarg, cmd, sizeof(*cmd))) {
+		mock_dev_destroy(ctl, mdev);
+		return -EFAULT;
+	}
 	return 0;
 
 err_put:
@@ -80,26 +110,8 @@ err_free:
 	return rc;
 }
 
-static void mock_dev_unbind(struct mock_dev *mdev)
-{
-	if (mdev->attached)
-		iommufd_device_detach(mdev->idev);
-	mdev->attached = false;
-	iommufd_device_unbind(mdev->idev);
-	mdev->idev = NULL;
-}
-
-static void mock_dev_destroy(struct mock_ctl *ctl, struct mock_dev *mdev)
-{
-	if (mdev->idev)
-		mock_dev_unbind(mdev);
-	platform_device_unregister(mdev->pdev);
-	xa_erase(&ctl->devs, mdev->handle);
-	mock_stream_remove(mdev);
-	kfree(mdev);
-}
-
-static int mock_dev_bind(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd)
+static int mock_dev_bind(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd,
+			 void __user *uarg)
 {
 	struct iommufd_device *idev;
 	struct iommufd_ctx *ictx;
@@ -117,29 +129,51 @@ static int mock_dev_bind(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd)
 		return PTR_ERR(idev);
 	mdev->idev = idev;
 	cmd->out_id = id;
+	if (copy_to_user(uarg, cmd, sizeof(*cmd))) {
+		mock_dev_unbind(mdev);
+		return -EFAULT;
+	}
 	return 0;
 }
 
-static int mock_dev_attach(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd)
+/*
+ * A failed copy of the answer detaches a device that was not attached, and
+ * replaces an attached one back to the IOAS or HWPT it was attached with;
+ * should that fail too, the device is left detached.
+ */
+static int mock_dev_attach(struct mock_dev *mdev, struct mock_smmu_dev_cmd *cmd,
+			   void __user *uarg)
 {
+	bool replace = mdev->attached;
+	u32 old_pt_id = mdev->pt_id;
 	u32 pt_id = cmd->pt_id;
 	int rc;
 
 	if (!mdev->idev)
 		return -EINVAL;
-	if (mdev->attached)
+	if (replace)
 		rc = iommufd_device_replace(mdev->idev, &pt_id);
 	else
 		rc = iommufd_device_attach(mdev->idev, &pt_id);
 	if (rc)
 		return rc;
 	mdev->attached = true;
+	mdev->pt_id = cmd->pt_id;
 	cmd->out_id = pt_id;
-	return 0;
+	if (!copy_to_user(uarg, cmd, sizeof(*cmd)))
+		return 0;
+
+	if (replace && !iommufd_device_replace(mdev->idev, &old_pt_id)) {
+		mdev->pt_id = old_pt_id;
+	} else {
+		iommufd_device_detach(mdev->idev);
+		mdev->attached = false;
+	}
+	return -EFAULT;
 }
 
 static long mock_ctl_dev_cmd(struct mock_ctl *ctl, unsigned int ioctl,
-			     struct mock_smmu_dev_cmd *cmd)
+			     struct mock_smmu_dev_cmd *cmd, void __user *uarg)
 {
 	struct mock_dev *mdev;
 
@@ -152,9 +186,9 @@ static long mock_ctl_dev_cmd(struct mock_ctl *ctl, unsigned int ioctl,
 		mock_dev_destroy(ctl, mdev);
 		return 0;
 	case MOCK_SMMU_DEV_BIND:
-		return mock_dev_bind(mdev, cmd);
+		return mock_dev_bind(mdev, cmd, uarg);
 	case MOCK_SMMU_DEV_ATTACH:
-		return mock_dev_attach(mdev, cmd);
+		return mock_dev_attach(mdev, cmd, uarg);
 	}
 
 	if (!mdev->idev)
@@ -367,14 +401,14 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		rc = 0;
 		break;
 	case MOCK_SMMU_DEV_CREATE:
-		rc = mock_dev_create(ctl, &buf.create);
+		rc = mock_dev_create(ctl, &buf.create, uarg);
 		break;
 	case MOCK_SMMU_DEV_DESTROY:
 	case MOCK_SMMU_DEV_BIND:
 	case MOCK_SMMU_DEV_UNBIND:
 	case MOCK_SMMU_DEV_ATTACH:
 	case MOCK_SMMU_DEV_DETACH:
-		rc = mock_ctl_dev_cmd(ctl, ioctl, &buf.dev);
+		rc = mock_ctl_dev_cmd(ctl, ioctl, &buf.dev, uarg);
 		break;
 	case MOCK_SMMU_GET_STE:
 		rc = mock_ctl_get_ste(&buf.ste);
@@ -389,6 +423,10 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 	mutex_unlock(&ctl->lock);
 
 out:
+	/* Those that undo themselves when it fails have copied already */
+	if (ioctl == MOCK_SMMU_DEV_CREATE || ioctl == MOCK_SMMU_DEV_BIND ||
+	    ioctl == MOCK_SMMU_DEV_ATTACH)
+		return rc;
 	if (!rc && (_IOC_DIR(ioctl) & _IOC_READ) &&
 	    copy_to_user(uarg, &buf, size))
 		rc = -EFAULT;

@@ -91,6 +91,8 @@ struct mock_dev {
 	/* Bound to an iommufd context, and attached to a HWPT */
 	struct iommufd_device *idev;
 	bool attached;
+	/* The IOAS or HWPT MOCK_SMMU_DEV_ATTACH was given, while @attached */
+	u32 pt_id;
 	/* The domain the device is attached to at the IOMMU level */
 	struct iommu_domain *domain;
 	/* The STE of @sid in the stream table of @psmmu, under its lock */

@@ -70,6 +70,12 @@ struct mock_smmu_dev_create {
  * MOCK_SMMU_DEV_UNBIND detaches and unbinds it. MOCK_SMMU_DEV_DESTROY
  * unbinds it if needed and removes the device. The per-device ioctls on a
  * device that is not bound fail with EINVAL.
+ *
+ * When the answer cannot be written back (EFAULT), MOCK_SMMU_DEV_CREATE,
+ * MOCK_SMMU_DEV_BIND and MOCK_SMMU_DEV_ATTACH are undone, as VFIO undoes
+ * its bind and attach: the device is removed, unbound, or detached (a
+ * replacement is replaced back to the previous @pt_id, and left detached
+ * only if that fails too), so that the same call can be retried.
  */
 struct mock_smmu_dev_cmd {
 	__u32 dev;

@@ -221,6 +221,89 @@ TEST_F(mock_smmu, attach_ioas_map)
 	munmap(buf, len);
 }
 
+/*
+ * An answer the kernel cannot write back: the argument sits in a read-only
+ * page, so the copy in succeeds and the copy out fails. MOCK_SMMU_DEV_CREATE,
+ * _BIND and _ATTACH must then fail with EFAULT and leave the device as it
+ * was, so that the same call succeeds when retried, as with VFIO.
+ */
+TEST_F(mock_smmu, unwritable_answer_undone)
+{
+	struct mock_smmu_counters cnt;
+	struct mock_smmu_dev_create *create;
+	struct mock_smmu_dev_cmd *cmd;
+	uint32_t dev, dev_id, hwpt_a, hwpt_b, hwpt;
+	uint64_t ste[4];
+	int vmid_a;
+	void *page;
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	create = page;
+	cmd = page;
+
+	/* DEV_CREATE: nothing is left behind, the StreamID is still free */
+	ASSERT_EQ(0, mock_get_counters(self->mfd, 0, &cnt));
+	ASSERT_EQ(0, cnt.devices);
+	*create = (struct mock_smmu_dev_create){ .psmmu = 0, .sid = 0x90 };
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_errno(self->mfd, MOCK_SMMU_DEV_CREATE, create));
+	ASSERT_EQ(0, mock_get_counters(self->mfd, 0, &cnt));
+	ASSERT_EQ(0, cnt.devices);
+	ASSERT_EQ(-ENOENT, mock_get_ste(self->mfd, 0, 0x90, NULL));
+	ASSERT_EQ(0, mock_dev_create(self->mfd, 0, 0x90, &dev));
+
+	/* DEV_BIND: the device is not bound, so binding again works */
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ | PROT_WRITE));
+	*cmd = (struct mock_smmu_dev_cmd){ .dev = dev, .iommufd = self->fd };
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_errno(self->mfd, MOCK_SMMU_DEV_BIND, cmd));
+	ASSERT_EQ(-EINVAL, mock_dev_attach(self->mfd, dev, self->ioas_id,
+					   NULL));
+	ASSERT_EQ(0, mock_dev_bind(self->mfd, dev, self->fd, &dev_id));
+
+	/* DEV_ATTACH: the device stays detached, on an abort STE */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, dev_id, self->ioas_id, 0,
+				IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt_a));
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ | PROT_WRITE));
+	*cmd = (struct mock_smmu_dev_cmd){ .dev = dev, .pt_id = hwpt_a };
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_errno(self->mfd, MOCK_SMMU_DEV_ATTACH, cmd));
+	ASSERT_EQ(0, mock_get_ste(self->mfd, 0, 0x90, ste));
+	ASSERT_EQ(SMMU_STE_CFG_ABORT, SMMU_STE_CFG(ste[0]));
+	/* Not held by the device: it can be destroyed */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt_a));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, dev_id, self->ioas_id, 0,
+				IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt_a));
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, dev, hwpt_a, &hwpt));
+	ASSERT_EQ(hwpt_a, hwpt);
+	ASSERT_EQ(0, mock_get_ste(self->mfd, 0, 0x90, ste));
+	ASSERT_EQ(SMMU_STE_CFG_S2_TRANS, SMMU_STE_CFG(ste[0]));
+	vmid_a = mock_ste_vmid(self->mfd, 0, 0x90);
+	ASSERT_LE(0, vmid_a);
+
+	/* A replacement: the device goes back to the HWPT it had */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, dev_id, self->ioas_id, 0,
+				IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt_b));
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ | PROT_WRITE));
+	*cmd = (struct mock_smmu_dev_cmd){ .dev = dev, .pt_id = hwpt_b };
+	ASSERT_EQ(0, mprotect(page, 4096, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_errno(self->mfd, MOCK_SMMU_DEV_ATTACH, cmd));
+	ASSERT_EQ(vmid_a, mock_ste_vmid(self->mfd, 0, 0x90));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, hwpt_a));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt_b));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, dev_id, self->ioas_id, 0,
+				IOMMU_HWPT_DATA_NONE, NULL, 0, &hwpt_b));
+	ASSERT_EQ(0, mock_dev_attach(self->mfd, dev, hwpt_b, &hwpt));
+	ASSERT_EQ(hwpt_b, hwpt);
+	ASSERT_NE(vmid_a, mock_ste_vmid(self->mfd, 0, 0x90));
+	ASSERT_EQ(0, iommufd_destroy(self->fd, hwpt_a));
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, hwpt_b));
+	ASSERT_EQ(0, mock_dev_destroy(self->mfd, dev));
+	munmap(page, 4096);
+}
+
 /* Closing /dev/iommu first: bound devices keep the context alive. */
 TEST_F(mock_smmu, close_iommufd_with_bound_devices)
 {
