@@ -84,12 +84,20 @@ static int mock_dev_create(struct mock_ctl *ctl,
 	if (rc)
 		goto err_put;
 	rc = platform_device_add(mdev->pdev);
-	if (rc)
+	if (rc) {
+		/* The driver core says EINVAL for a name it could not allocate */
+		if (!dev_name(&mdev->pdev->dev))
+			rc = -ENOMEM;
 		goto err_put;
+	}
 	if (!mdev->pdev->dev.iommu_group) {
-		/* The IOMMU core did not probe it: nothing will work */
+		/*
+		 * The IOMMU core did not probe it, and keeps its error to
+		 * itself. The mock accepts every device of its own, so only
+		 * an allocation can have failed there.
+		 */
 		platform_device_unregister(mdev->pdev);
-		rc = -ENODEV;
+		rc = -ENOMEM;
 		goto err_handle;
 	}
 	cmd->out_dev = mdev->handle;

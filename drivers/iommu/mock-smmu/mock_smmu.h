@@ -42,7 +42,8 @@ struct mock_smmu_info {
  *
  * Creates a platform device that the pSMMU probes into an iommu group.
  * Errors: EINVAL for an unknown @psmmu or a non-zero @__reserved, EEXIST
- * when @sid is already used behind @psmmu.
+ * when @sid is already used behind @psmmu, ENOMEM when the device or its
+ * iommu group could not be set up for lack of memory.
  */
 struct mock_smmu_dev_create {
 	__u32 psmmu;
