@@ -71,6 +71,7 @@ struct flow {
 	uint32_t ioas, s2, viommu, bypass;
 	uint32_t out;		/* an answer a step only checks */
 	uint32_t done;		/* entry_num of the invalidation */
+	int last_rc;		/* what the step's call returned */
 	void *buf;
 	struct smmu_cmd inv[NR_INV];
 	bool ids[MAX_ID];	/* iommufd object IDs taken */
@@ -185,6 +186,7 @@ static const struct {
 
 static char knob_saved[ARRAY_SIZE(knobs)][16];
 
+/* The numeric knobs cannot seek: one open to read, one to write */
 static int knob_rw(const char *name, char *old, size_t old_len,
 		   const char *val)
 {
@@ -193,15 +195,19 @@ static int knob_rw(const char *name, char *old, size_t old_len,
 	int kfd;
 
 	snprintf(path, sizeof(path), DEBUGFS "/%s", name);
-	kfd = open(path, O_RDWR);
-	if (kfd < 0)
-		return -errno;
 	if (old) {
+		kfd = open(path, O_RDONLY);
+		if (kfd < 0)
+			return -errno;
 		len = read(kfd, old, old_len - 1);
+		close(kfd);
 		old[len > 0 ? len : 0] = 0;
 		old[strcspn(old, "\n")] = 0;
 	}
-	len = pwrite(kfd, val, strlen(val), 0);
+	kfd = open(path, O_WRONLY);
+	if (kfd < 0)
+		return -errno;
+	len = write(kfd, val, strlen(val));
 	close(kfd);
 	return len == (ssize_t)strlen(val) ? 0 : -EIO;
 }
@@ -429,6 +435,39 @@ static void undo_ioas_map(struct __test_metadata *_metadata, struct flow *f,
 				RANGE_LEN));
 }
 
+/*
+ * IOMMU_IOAS_MAP and IOMMU_IOAS_UNMAP copy their answer out after the work
+ * is done, and do not undo it when that fails (6.12 and upstream alike):
+ * EFAULT then comes with the range mapped, or unmapped. That is put back
+ * here, and counted.
+ */
+static unsigned int answer_lost;
+
+static void failed_ioas_map(struct __test_metadata *_metadata, struct flow *f,
+			    int r)
+{
+	int rc = ioas_unmap(f->fd, f->ioas, IOVA_BASE + r * RANGE_LEN,
+			    RANGE_LEN);
+
+	ASSERT_TRUE(rc == -ENOENT || (rc == 0 && f->last_rc == -EFAULT))
+		TH_LOG("the failed map left the range mapped: %d", rc);
+	if (!rc)
+		answer_lost++;
+}
+
+static void failed_ioas_unmap(struct __test_metadata *_metadata,
+			      struct flow *f, int r)
+{
+	int rc = ioas_unmap(f->fd, f->ioas, IOVA_BASE + r * RANGE_LEN,
+			    RANGE_LEN);
+
+	ASSERT_TRUE(rc == 0 || (rc == -ENOENT && f->last_rc == -EFAULT))
+		TH_LOG("the failed unmap unmapped the range: %d", rc);
+	if (rc)
+		answer_lost++;
+	ASSERT_EQ(0, call_ioas_map(f, r));
+}
+
 static int call_ioas_unmap(struct flow *f, int r)
 {
 	return ioas_unmap(f->fd, f->ioas, IOVA_BASE + r * RANGE_LEN,
@@ -595,10 +634,22 @@ static int call_destroy(struct flow *f, int obj)
 static void after_destroy(struct __test_metadata *_metadata, struct flow *f,
 			  int obj)
 {
+	struct mock_smmu_counters c;
+	int p;
+
 	id_put(f, *obj_id(f, obj));
 	if (obj == OBJ_VDEV0 || obj == OBJ_VDEV1)
 		f->vdev_live[obj - OBJ_VDEV0] = false;
 	ASSERT_EQ(-ENOENT, call_destroy(f, obj));
+	if (obj != OBJ_S2)
+		return;
+	/* The last VMIDs went with the vIOMMU and the nesting parent */
+	for (p = 0; p < f->nr_psmmus; p++) {
+		ASSERT_EQ(0, mock_get_counters(f->mon, p, &c));
+		ASSERT_EQ(0, c.vmids)
+			TH_LOG("pSMMU %d: %llu VMIDs left", p,
+			       (unsigned long long)c.vmids);
+	}
 }
 
 /* A device's vDEVICE goes when it is unbound; its ID stays taken */
@@ -686,7 +737,7 @@ static const struct step build[] = {
 	{ "IOMMU_IOAS_ALLOC", "", OBJ_IOAS, call_ioas_alloc, after_obj_new,
 	  undo_obj_new },
 	{ "IOMMU_IOAS_MAP", "range 0", 0, call_ioas_map, after_ioas_map,
-	  undo_ioas_map },
+	  undo_ioas_map, NULL, failed_ioas_map },
 	{ "IOMMU_GET_HW_INFO", "dev 1", 1, call_hw_info, after_hw_info,
 	  undo_nothing },
 	{ "IOMMU_HWPT_ALLOC", "nesting parent", OBJ_S2, call_hwpt_s2,
@@ -717,7 +768,7 @@ static const struct step build[] = {
 	  call_invalidate, after_invalidate, undo_nothing, NULL,
 	  failed_invalidate },
 	{ "IOMMU_IOAS_MAP", "range 1, nested attached", 1, call_ioas_map,
-	  after_ioas_map, undo_ioas_map },
+	  after_ioas_map, undo_ioas_map, NULL, failed_ioas_map },
 };
 
 static void prep_reopen(struct __test_metadata *_metadata, struct flow *f,
@@ -748,9 +799,9 @@ static const struct step order_a[] = {
 	{ "IOMMU_DESTROY", "nesting parent", OBJ_S2, call_destroy,
 	  after_destroy },
 	{ "IOMMU_IOAS_UNMAP", "range 0", 0, call_ioas_unmap,
-	  after_ioas_unmap, undo_ioas_unmap },
+	  after_ioas_unmap, undo_ioas_unmap, NULL, failed_ioas_unmap },
 	{ "IOMMU_IOAS_UNMAP", "range 1", 1, call_ioas_unmap,
-	  after_ioas_unmap, undo_ioas_unmap },
+	  after_ioas_unmap, undo_ioas_unmap, NULL, failed_ioas_unmap },
 	{ "IOMMU_DESTROY", "IOAS", OBJ_IOAS, call_destroy, after_destroy },
 	{ "MOCK_SMMU_DEV_UNBIND", "dev 0", 0, call_dev_unbind,
 	  after_dev_unbind },
@@ -836,15 +887,62 @@ static void prep_build(struct __test_metadata *_metadata, struct flow *f,
 
 /* ---- The sweep ---------------------------------------------------------- */
 
-static bool fingerprint_eq(const struct fingerprint *a,
-			   const struct fingerprint *b)
+/* Print how @now differs from @was; return whether it does */
+static bool fingerprint_differs(struct __test_metadata *_metadata,
+				const struct flow *f,
+				const struct fingerprint *was,
+				const struct fingerprint *now, bool vmids)
 {
-	return !memcmp(a, b, sizeof(*a));
+	bool differs = false;
+	int p, i, w;
+
+#define FP_CMP(field)							\
+	do {								\
+		if (was->cnt[p].field != now->cnt[p].field) {		\
+			TH_LOG("pSMMU %d: " #field " %llu, was %llu", p, \
+			       (unsigned long long)now->cnt[p].field,	\
+			       (unsigned long long)was->cnt[p].field);	\
+			differs = true;					\
+		}							\
+	} while (0)
+	for (p = 0; p < f->nr_psmmus; p++) {
+		FP_CMP(devices);
+		if (vmids)
+			FP_CMP(vmids);
+		FP_CMP(viommus);
+		FP_CMP(vdevices);
+		FP_CMP(nested_attached);
+	}
+#undef FP_CMP
+	for (i = 0; i < NR_DEVS; i++) {
+		if (was->ste[i].rc != now->ste[i].rc) {
+			TH_LOG("dev %d: STE read %d, was %d", i,
+			       now->ste[i].rc, was->ste[i].rc);
+			differs = true;
+			continue;
+		}
+		for (w = 0; w < 4; w++) {
+			if (was->ste[i].ste[w] == now->ste[i].ste[w])
+				continue;
+			TH_LOG("dev %d: STE word %d 0x%016llx, was 0x%016llx",
+			       i, w, (unsigned long long)now->ste[i].ste[w],
+			       (unsigned long long)was->ste[i].ste[w]);
+			differs = true;
+		}
+	}
+	return differs;
 }
 
 static void sweep(struct __test_metadata *_metadata, struct flow *f,
 		  const struct step *st, int idx, struct tally *t)
 {
+	/*
+	 * A paging domain takes its VMID on a pSMMU at its first attach there
+	 * and keeps it until it is freed: attach, detach or a failed attach
+	 * may leave one more. That they all go back is checked when the
+	 * nesting parent is destroyed, and at close.
+	 */
+	bool vmids = st->call != call_attach;
 	struct fingerprint before, now;
 	unsigned int n;
 	bool fired;
@@ -867,26 +965,26 @@ static void sweep(struct __test_metadata *_metadata, struct flow *f,
 		rc = st->call(f, st->arg);
 		fired = have_fail_nth && fail_nth_disarm(_metadata);
 		alarm(0);
+		f->last_rc = rc;
 
 		if (rc) {
 			ASSERT_TRUE(fired)
 				TH_LOG("step %d %s (%s): %s with no fault injected (n = %u)",
 				       idx, st->ioctl, st->what, strerror(-rc),
 				       n);
-			if (!strcmp(st->ioctl, "open")) {
-				ASSERT_EQ(-ENOMEM, rc)
-					TH_LOG("open %s, fault %u: %s",
-					       st->what, n, strerror(-rc));
-			} else {
-				ASSERT_TRUE(rc == -ENOMEM || rc == -EFAULT)
-					TH_LOG("step %d %s (%s), fault %u: %s",
-					       idx, st->ioctl, st->what, n,
-					       strerror(-rc));
-			}
+			/*
+			 * open(2) too: EFAULT when the path cannot be read.
+			 * Not fatal, so that a run finds every such call.
+			 */
+			EXPECT_TRUE(rc == -ENOMEM || rc == -EFAULT)
+				TH_LOG("step %d %s (%s), fault %u: %s",
+				       idx, st->ioctl, st->what, n,
+				       strerror(-rc));
 			if (st->failed)
 				st->failed(_metadata, f, st->arg);
 			fingerprint(_metadata, f, &now);
-			ASSERT_TRUE(fingerprint_eq(&before, &now))
+			ASSERT_FALSE(fingerprint_differs(_metadata, f, &before,
+							 &now, vmids))
 				TH_LOG("step %d %s (%s), fault %u: %s, state changed",
 				       idx, st->ioctl, st->what, n,
 				       strerror(-rc));
@@ -909,9 +1007,10 @@ static void sweep(struct __test_metadata *_metadata, struct flow *f,
 		}
 		st->undo(_metadata, f, st->arg);
 		fingerprint(_metadata, f, &now);
-		ASSERT_TRUE(fingerprint_eq(&before, &now))
-			TH_LOG("step %d %s (%s): undoing it left another state",
-			       idx, st->ioctl, st->what);
+		ASSERT_FALSE(fingerprint_differs(_metadata, f, &before, &now,
+						 vmids))
+			TH_LOG("step %d %s (%s), fault %u: undone, another state",
+			       idx, st->ioctl, st->what, n);
 	}
 }
 
@@ -954,6 +1053,10 @@ static void report(const struct step *const *steps, size_t nr,
 	}
 	ksft_print_msg("pass %d: %u fault points in %zu calls\n", pass, total,
 		       nr);
+	if (answer_lost)
+		ksft_print_msg("pass %d: %u map/unmap calls did their work but failed to answer (EFAULT)\n",
+			       pass, answer_lost);
+	answer_lost = 0;
 }
 
 /* ---- The tests ---------------------------------------------------------- */
