@@ -77,11 +77,16 @@ struct flow {
 	bool ids[MAX_ID];	/* iommufd object IDs taken */
 };
 
+/* The counters of a pSMMU the tests compare */
+enum { CNT_DEVICES, CNT_VMIDS, CNT_VIOMMUS, CNT_VDEVICES, CNT_NESTED, NR_CNT };
+
+static const char *const cnt_name[NR_CNT] = {
+	"devices", "vmids", "viommus", "vdevices", "nested_attached",
+};
+
 /* What a failed call must leave unchanged */
 struct fingerprint {
-	struct {
-		uint64_t devices, vmids, viommus, vdevices, nested_attached;
-	} cnt[MAX_PSMMUS];
+	uint64_t cnt[MAX_PSMMUS][NR_CNT];
 	struct {
 		int rc;
 		uint64_t ste[4];
@@ -245,11 +250,11 @@ static void fingerprint(struct __test_metadata *_metadata, struct flow *f,
 	memset(fp, 0, sizeof(*fp));
 	for (p = 0; p < f->nr_psmmus; p++) {
 		ASSERT_EQ(0, mock_get_counters(f->mon, p, &c));
-		fp->cnt[p].devices = c.devices;
-		fp->cnt[p].vmids = c.vmids;
-		fp->cnt[p].viommus = c.viommus;
-		fp->cnt[p].vdevices = c.vdevices;
-		fp->cnt[p].nested_attached = c.nested_attached;
+		fp->cnt[p][CNT_DEVICES] = c.devices;
+		fp->cnt[p][CNT_VMIDS] = c.vmids;
+		fp->cnt[p][CNT_VIOMMUS] = c.viommus;
+		fp->cnt[p][CNT_VDEVICES] = c.vdevices;
+		fp->cnt[p][CNT_NESTED] = c.nested_attached;
 	}
 	for (i = 0; i < NR_DEVS; i++)
 		fp->ste[i].rc = mock_get_ste(f->mon, i, SID_BASE + i,
@@ -710,11 +715,13 @@ static void after_close(struct __test_metadata *_metadata, struct flow *f,
 	/* Closing both files released everything */
 	fingerprint(_metadata, f, &fp);
 	for (p = 0; p < f->nr_psmmus; p++) {
-		ASSERT_EQ(0, fp.cnt[p].devices);
-		ASSERT_EQ(0, fp.cnt[p].vmids);
-		ASSERT_EQ(0, fp.cnt[p].viommus);
-		ASSERT_EQ(0, fp.cnt[p].vdevices);
-		ASSERT_EQ(0, fp.cnt[p].nested_attached);
+		for (i = 0; i < NR_CNT; i++) {
+			unsigned long long left = fp.cnt[p][i];
+
+			ASSERT_EQ(0, left)
+				TH_LOG("pSMMU %d: %s %llu after close", p,
+				       cnt_name[i], left);
+		}
 	}
 	for (i = 0; i < NR_DEVS; i++)
 		ASSERT_EQ(-ENOENT, fp.ste[i].rc);
@@ -896,24 +903,17 @@ static bool fingerprint_differs(struct __test_metadata *_metadata,
 	bool differs = false;
 	int p, i, w;
 
-#define FP_CMP(field)							\
-	do {								\
-		if (was->cnt[p].field != now->cnt[p].field) {		\
-			TH_LOG("pSMMU %d: " #field " %llu, was %llu", p, \
-			       (unsigned long long)now->cnt[p].field,	\
-			       (unsigned long long)was->cnt[p].field);	\
-			differs = true;					\
-		}							\
-	} while (0)
 	for (p = 0; p < f->nr_psmmus; p++) {
-		FP_CMP(devices);
-		if (vmids)
-			FP_CMP(vmids);
-		FP_CMP(viommus);
-		FP_CMP(vdevices);
-		FP_CMP(nested_attached);
+		for (i = 0; i < NR_CNT; i++) {
+			if (was->cnt[p][i] == now->cnt[p][i] ||
+			    (i == CNT_VMIDS && !vmids))
+				continue;
+			TH_LOG("pSMMU %d: %s %llu, was %llu", p, cnt_name[i],
+			       (unsigned long long)now->cnt[p][i],
+			       (unsigned long long)was->cnt[p][i]);
+			differs = true;
+		}
 	}
-#undef FP_CMP
 	for (i = 0; i < NR_DEVS; i++) {
 		if (was->ste[i].rc != now->ste[i].rc) {
 			TH_LOG("dev %d: STE read %d, was %d", i,
@@ -1054,7 +1054,7 @@ static void report(const struct step *const *steps, size_t nr,
 	ksft_print_msg("pass %d: %u fault points in %zu calls\n", pass, total,
 		       nr);
 	if (answer_lost)
-		ksft_print_msg("pass %d: %u map/unmap calls did their work but failed to answer (EFAULT)\n",
+		ksft_print_msg("pass %d: %u map/unmap calls did their work, then EFAULT\n",
 			       pass, answer_lost);
 	answer_lost = 0;
 }
