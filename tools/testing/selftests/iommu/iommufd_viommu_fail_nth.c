@@ -206,7 +206,9 @@ static int knob_rw(const char *name, char *old, size_t old_len,
 			return -errno;
 		len = read(kfd, old, old_len - 1);
 		close(kfd);
-		old[len > 0 ? len : 0] = 0;
+		if (len < 0)
+			len = 0;
+		old[len] = 0;
 		old[strcspn(old, "\n")] = 0;
 	}
 	kfd = open(path, O_WRONLY);
