@@ -43,34 +43,15 @@ if [ ! -f "$KERNEL" ] || [ ! -f "$MODDIR/mock_smmu.ko" ] ||
 	exit 2
 fi
 
-T=$(mktemp -d /tmp/vmrun-debug-tests.XXXXXX)
-if [ "$KEEP" = 1 ]; then
-	echo "# scratch directory: $T"
-else
-	trap 'rm -rf "$T"' EXIT
-fi
-mkdir -p "$T/work"
-if [ -n "$ACCEL" ]; then
-	echo "$ACCEL" >"$T/work/accel"
-elif [ -f "$TOP/build/vm/accel" ]; then
-	cp "$TOP/build/vm/accel" "$T/work/accel"
-fi
+TAIL_LINES=25
+# shellcheck source=tools/testing/vm/tests/lib.sh
+. "$TOP/tools/testing/vm/tests/lib.sh"
+scratch vmrun-debug-tests
 VM=("$VMRUN" --kernel "$KERNEL" --modules "$MODDIR" --work "$T/work"
     --debug --memory 2048 --timeout 600)
 
-# The test modules: Kbuild writes next to its sources, so they build in a
-# copy under build/ (rebuilt only when the sources change)
-MODS=$TOP/build/vm-tests/debug_mods
-mkdir -p "$MODS" || exit 1
-for f in Kbuild leak_mod.c lock_order_mod.c; do
-	cmp -s "$TOP/tools/testing/vm/tests/debug_mods/$f" "$MODS/$f" ||
-		cp "$TOP/tools/testing/vm/tests/debug_mods/$f" "$MODS/$f" || exit 1
-done
-if ! make -s -C "$KDIR" M="$MODS" modules >"$T/mods.log" 2>&1; then
-	cat "$T/mods.log" >&2
-	echo "debug.sh: building the test modules against $KDIR failed" >&2
-	exit 1
-fi
+# The test modules, never part of the suite
+test_modules debug_mods "$KDIR"
 
 # The guest's programs: scripts for its busybox sh
 printf '#!/bin/sh\necho clean: nothing to do\n' >"$T/clean.sh"
@@ -79,9 +60,6 @@ for m in leak_mod lock_order_mod; do
 		"$m" "$m" "$m" >"$T/$m.sh"
 done
 
-TAIL_LINES=25
-# shellcheck source=tools/testing/vm/tests/lib.sh
-. "$TOP/tools/testing/vm/tests/lib.sh"
 echo "TAP version 13"
 echo "1..3"
 

@@ -51,20 +51,9 @@ if [ ! -f "$KDIR/Makefile" ]; then
 	exit 2
 fi
 
-T=$(mktemp -d /tmp/vmrun-tests.XXXXXX)
-if [ "$KEEP" = 1 ]; then
-	echo "# scratch directory: $T"
-else
-	trap 'rm -rf "$T"' EXIT
-fi
-# The scratch --work starts with what the default one learned about KVM,
-# so that no case pays for the probe boot.
-mkdir -p "$T/work"
-if [ -n "$ACCEL" ]; then
-	echo "$ACCEL" >"$T/work/accel"
-elif [ -f "$TOP/build/vm/accel" ]; then
-	cp "$TOP/build/vm/accel" "$T/work/accel"
-fi
+# shellcheck source=tools/testing/vm/tests/lib.sh
+. "$TOP/tools/testing/vm/tests/lib.sh"
+scratch vmrun-tests
 VM=("$VMRUN" --kernel "$KERNEL" --modules "$MODDIR" --bin-dir "$BINDIR"
     --work "$T/work" --timeout 300)
 
@@ -77,19 +66,8 @@ for p in args exit3; do
 	fi
 done
 gcc -O2 -o "$T/dynamic" "$TOP/tools/testing/vm/tests/args.c" || exit 1
-# The test module: Kbuild writes next to its sources, so it builds in a
-# copy under build/ (rebuilt only when the sources change)
-WARN_MOD=$TOP/build/vm-tests/warn_mod
-mkdir -p "$WARN_MOD" || exit 1
-for f in Kbuild warn_mod.c; do
-	cmp -s "$TOP/tools/testing/vm/tests/warn_mod/$f" "$WARN_MOD/$f" ||
-		cp "$TOP/tools/testing/vm/tests/warn_mod/$f" "$WARN_MOD/$f" || exit 1
-done
-if ! make -s -C "$KDIR" M="$WARN_MOD" modules >"$T/warn_mod.log" 2>&1; then
-	cat "$T/warn_mod.log" >&2
-	echo "run.sh: building warn_mod.ko against $KDIR failed" >&2
-	exit 1
-fi
+# The test module, for the WARN case
+test_modules warn_mod "$KDIR"
 echo "first line of data" >"$T/data.txt"
 for b in $(seq 0 255); do
 	printf "\\$(printf %03o "$b")"
@@ -99,8 +77,6 @@ for i in $(seq 64); do
 done >"$T/exit3.expected"
 
 # --- the harness -----------------------------------------------------------
-# shellcheck source=tools/testing/vm/tests/lib.sh
-. "$TOP/tools/testing/vm/tests/lib.sh"
 CASES=9
 [ "$USE_MAKE" = 1 ] && CASES=$((CASES + 2))
 echo "TAP version 13"
@@ -135,7 +111,7 @@ check exit3 "want_rc 3" \
 # 3: the program, a #! script, succeeds, but the module it loaded made a
 # kernel WARN
 run warn "${VM[@]}" --prog "$TOP/tools/testing/vm/tests/warn.sh" \
-	--files "$WARN_MOD/warn_mod.ko" exec
+	--files "$MODS/warn_mod.ko" exec
 check warn "want_rc 1" \
 	"has warn out 'warn: warn_mod.ko loaded and unloaded'" \
 	"has warn err 'FAIL: kernel report'" \
