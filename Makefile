@@ -220,7 +220,8 @@ test-debug-controls: debug-modules
 # interrupt remapping isolates MSIs, so binding needs no override here.
 INTEL_IOMMU_QEMU_ARGS := -M q35,kernel-irqchip=split \
 	-device intel-iommu,intremap=on -device edu -nic none
-INTEL_IOMMU_VM_ARGS = --no-mock --qemu-arg "$(INTEL_IOMMU_QEMU_ARGS)" \
+INTEL_IOMMU_VM_ARGS = --no-mock \
+	$(foreach a,$(INTEL_IOMMU_QEMU_ARGS),--qemu-arg $(a)) \
 	--iommufd-param allow_unsafe_interrupts=0
 INTEL_IOMMU_TESTS ?= iommufd_vfio_dma
 
