@@ -8,8 +8,8 @@
  * the IOMMU's fault reports from the guest kernel's log.
  *
  * Needs the VM of make test-intel-iommu (q35, -device intel-iommu, -device
- * edu, vfio-pci built with device cdevs): without an edu device every test
- * skips.
+ * edu, vfio-pci built with device cdevs): without an edu device behind
+ * VT-d every test skips.
  *
  * What the edu device does (QEMU's hw/misc/edu.c, docs/specs/edu.rst):
  * BAR0 is 1 MiB of MMIO. 0x00 reads 0x010000ed (version 1.0, 0xed); 0x04
@@ -139,6 +139,20 @@ static int edu_find(char *bdf, size_t len)
 	}
 	closedir(dir);
 	return err;
+}
+
+/* Whether @bdf's IOMMU is a VT-d unit (its sysfs iommu link: .../dmarN) */
+static bool behind_vtd(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	return !strncmp(strrchr(link, '/') + 1, "dmar", 4);
 }
 
 /* The name of the driver bound to @bdf in @drv ("" if none) */
@@ -467,6 +481,9 @@ FIXTURE_SETUP(vfio_dma)
 	self->bar = NULL;
 	if (edu_find(self->bdf, sizeof(self->bdf)))
 		SKIP(return, "no edu PCI device: run by make test-intel-iommu");
+	if (!behind_vtd(self->bdf))
+		SKIP(return, "%s is not behind VT-d (make test-intel-iommu)",
+		     self->bdf);
 	ASSERT_EQ(0, bind_vfio_pci(self->bdf)) {
 		TH_LOG("binding %s to vfio-pci failed (vfio-pci.ko loaded?)",
 		       self->bdf);
