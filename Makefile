@@ -120,7 +120,7 @@ headers_install: src
 	$(Q)cd $(KDIR) && scripts/headers_install.sh \
 		$(KSRC)/include/uapi/linux/vfio.h \
 		$(INSTALL_HDR_PATH)/include/linux/vfio.h
-	@echo "[hdr] installed linux/iommufd.h under $(INSTALL_HDR_PATH)/include"
+	@echo "[hdr] installed linux/iommufd.h and linux/vfio.h under $(INSTALL_HDR_PATH)/include"
 
 selftests: headers_install
 	@echo "[build] kselftests"
