@@ -188,8 +188,9 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 	psmmu->idr[1] = FIELD_PREP(IDR1_SIDSIZE, 32) |
 			FIELD_PREP(IDR1_SSIDSIZE, 20);
 	psmmu->idr[3] = IDR3_RIL;
+	/* Every granule: QEMU's accelerated SMMUv3 wants all three */
 	psmmu->idr[5] = FIELD_PREP(IDR5_OAS, IDR5_OAS_48_BIT) | IDR5_GRAN4K |
-			IDR5_GRAN64K;
+			IDR5_GRAN16K | IDR5_GRAN64K;
 	/* ProductID carries the instance so a VMM can tell them apart */
 	psmmu->iidr = FIELD_PREP(IIDR_IMPLEMENTER, MOCK_IIDR_IMPL) |
 		      FIELD_PREP(IIDR_PRODUCTID, idx);

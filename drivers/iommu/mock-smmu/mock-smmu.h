@@ -36,6 +36,7 @@ struct mock_smmu_counters;
 #define IDR5_OAS		GENMASK(2, 0)
 #define IDR5_OAS_48_BIT		5
 #define IDR5_GRAN4K		BIT(4)
+#define IDR5_GRAN16K		BIT(5)
 #define IDR5_GRAN64K		BIT(6)
 #define IIDR_IMPLEMENTER	GENMASK(11, 0)
 #define IIDR_PRODUCTID		GENMASK(31, 20)
