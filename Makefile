@@ -92,12 +92,15 @@ modules: src
 	$(Q)cp $(IOMMUFD_DIR)/iommufd.ko $(MOCK_DIR)/mock_smmu.ko $(MODULES_OUT)/
 
 # The uAPI a VMM compiles against: the 6.12 header with this project's
-# additions (patches/uapi/), installed like the kernel's headers_install.
+# additions (patches/uapi/), and 6.12's VFIO header (device cdevs),
+# installed like the kernel's headers_install.
 headers_install: src
 	$(Q)mkdir -p $(INSTALL_HDR_PATH)/include/linux
 	$(Q)install -m 0644 $(KMOD)/include/uapi/linux/iommufd.h \
 		$(INSTALL_HDR_PATH)/include/linux/iommufd.h
-	@echo "[hdr] installed linux/iommufd.h under $(INSTALL_HDR_PATH)/include"
+	$(Q)sed -E 's/([[:space:](])__user[[:space:]]/\1/g' \
+		$(KSRC)/include/uapi/linux/vfio.h >$(INSTALL_HDR_PATH)/include/linux/vfio.h
+	@echo "[hdr] installed linux/iommufd.h and linux/vfio.h under $(INSTALL_HDR_PATH)/include"
 
 selftests: headers_install
 	@echo "[build] kselftests"
