@@ -65,7 +65,7 @@
 
 /* Upstream's GET_HW_INFO flag (6.17+) for an input data type */
 #ifndef IOMMU_HW_INFO_FLAG_INPUT_TYPE
-#define IOMMU_HW_INFO_FLAG_INPUT_TYPE	(1U << 0)
+#define IOMMU_HW_INFO_FLAG_INPUT_TYPE	0x1
 #endif
 #define IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV_NR	3
 
@@ -419,7 +419,8 @@ FIXTURE(vmm) {
 	uint32_t ioas, s2_hwpt;
 	void *ram;
 	struct mock_smmu_counters base[NDEV];
-	struct vsmmu_expect x;
+	/* A call's commands on each pSMMU; one command's */
+	struct vsmmu_expect x, one;
 };
 
 FIXTURE_VARIANT(vmm) {
@@ -436,7 +437,7 @@ FIXTURE_VARIANT_ADD(vmm, span) {
 };
 
 static void assert_ste_abort(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(vmm) *self, const struct edu *e)
+			     struct _test_data_vmm *self, const struct edu *e)
 {
 	uint64_t ste[4];
 
@@ -447,7 +448,7 @@ static void assert_ste_abort(struct __test_metadata *_metadata,
 }
 
 /* The S2VMID of a stage-2 only STE; -EINVAL for another STE, or -errno */
-static int ste_s2_vmid(FIXTURE_DATA(vmm) *self, const struct edu *e)
+static int ste_s2_vmid(struct _test_data_vmm *self, const struct edu *e)
 {
 	uint64_t ste[4];
 	int rc;
@@ -463,15 +464,16 @@ static int ste_s2_vmid(FIXTURE_DATA(vmm) *self, const struct edu *e)
 
 /* Assert @e has a stage-2 only STE, and get its VMID into @vmid */
 #define ASSERT_STE_S2(e, vmid) do {					\
-	int __v = ste_s2_vmid(self, (e));				\
+	const struct edu *__e = (e);					\
+	int __v = ste_s2_vmid(self, __e);				\
 									\
-	ASSERT_LE(0, __v) TH_LOG("%s: not a stage-2 only STE", (e)->bdf); \
+	ASSERT_LE(0, __v) TH_LOG("%s: not a stage-2 only STE", __e->bdf); \
 	(vmid) = __v;							\
 } while (0)
 
 /* A nested STE of the guest's words @g0, @g1 on the vIOMMU's VMID */
 static void assert_ste_nested(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(vmm) *self, const struct edu *e,
+			      struct _test_data_vmm *self, const struct edu *e,
 			      uint64_t g0, uint64_t g1)
 {
 	const uint64_t s1_0 = SMMU_STE0_S1FMT | SMMU_STE0_S1CTXPTR |
@@ -507,7 +509,7 @@ static void guest_s1_ste(uint64_t cd, uint64_t *g0, uint64_t *g1)
 }
 
 static void gethwinfo_checked(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(vmm) *self, const struct edu *e)
+			      struct _test_data_vmm *self, const struct edu *e)
 {
 	struct iommu_hw_info_arm_smmuv3 info;
 	uint32_t type;
@@ -521,7 +523,7 @@ static void gethwinfo_checked(struct __test_metadata *_metadata,
 
 /* The realize of the vfio-pci device @e */
 static void realize(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(vmm) *self, const FIXTURE_VARIANT(vmm) *variant,
+		    struct _test_data_vmm *self, const struct _fixture_variant_vmm *variant,
 		    struct edu *e)
 {
 	struct iommu_iova_range ranges[8];
@@ -648,7 +650,7 @@ FIXTURE_SETUP(vmm)
 	self->mfd = -1;
 	found = find_edus(self->edu);
 	if (found < NDEV)
-		SKIP(return, "needs an edu PCI device behind each of pSMMU 0 and 1 (mock_smmu pci=), found %d",
+		SKIP(return, "needs edu devices behind pSMMU 0 and 1 (mock_smmu pci=), found %d",
 		     found);
 	if (access(VFIO_PCI_DRV, F_OK))
 		SKIP(return, "vfio-pci is not loaded: no VFIO device cdev");
@@ -667,7 +669,8 @@ FIXTURE_SETUP(vmm)
 	if (self->fd >= 0 && self->mfd >= 0)
 		self->nr_psmmus = mock_num_psmmus(self->mfd);
 	if (self->nr_psmmus < NDEV ||
-	    vsmmu_expect_init(&self->x, self->nr_psmmus, 64)) {
+	    vsmmu_expect_init(&self->x, self->nr_psmmus, 64) ||
+	    vsmmu_expect_init(&self->one, self->nr_psmmus, 4)) {
 		for (i = 0; i < NDEV; i++)
 			vfio_pci_unbind(&self->edu[i]);
 		ASSERT_LE(NDEV, self->nr_psmmus);
@@ -677,8 +680,8 @@ FIXTURE_SETUP(vmm)
 
 /* The realize of both devices, as QEMU's vfio-pci realize does them */
 static void realize_all(struct __test_metadata *_metadata,
-			FIXTURE_DATA(vmm) *self,
-			const FIXTURE_VARIANT(vmm) *variant)
+			struct _test_data_vmm *self,
+			const struct _fixture_variant_vmm *variant)
 {
 	int i;
 
@@ -698,7 +701,7 @@ static void realize_all(struct __test_metadata *_metadata,
 
 /* What QEMU does when the guest installs STE @g for device @e */
 static void guest_ste(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(vmm) *self, struct edu *e, uint64_t g0,
+		      struct _test_data_vmm *self, struct edu *e, uint64_t g0,
 		      uint64_t g1)
 {
 	uint32_t v = e->vsmmu, hwpt = 0, s1 = 0, out;
@@ -730,7 +733,7 @@ static void guest_ste(struct __test_metadata *_metadata,
 }
 
 static void guest_ste_s1(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(vmm) *self, struct edu *e, uint64_t cd)
+			 struct _test_data_vmm *self, struct edu *e, uint64_t cd)
 {
 	uint64_t g0, g1;
 
@@ -741,7 +744,7 @@ static void guest_ste_s1(struct __test_metadata *_metadata,
 
 /* Devices of the pSMMU attached to a stage-1 HWPT, as the counters say */
 static void assert_nested_attached(struct __test_metadata *_metadata,
-				   FIXTURE_DATA(vmm) *self)
+				   struct _test_data_vmm *self)
 {
 	struct mock_smmu_counters cnt;
 	int i;
@@ -758,7 +761,7 @@ static void assert_nested_attached(struct __test_metadata *_metadata,
  * the S2, stage-1 HWPT and vDEVICE destroyed, the vSMMU's objects with
  * its last device, detached (abort), the cdev closed.
  */
-static void unplug(struct __test_metadata *_metadata, FIXTURE_DATA(vmm) *self,
+static void unplug(struct __test_metadata *_metadata, struct _test_data_vmm *self,
 		   struct edu *e)
 {
 	int v = e->vsmmu;
@@ -794,7 +797,7 @@ static void unplug(struct __test_metadata *_metadata, FIXTURE_DATA(vmm) *self,
 
 /* Unplug what is plugged, release the container, and check the pSMMUs */
 static void teardown_checked(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(vmm) *self)
+			     struct _test_data_vmm *self)
 {
 	struct mock_smmu_counters cnt;
 	int i;
@@ -834,6 +837,7 @@ FIXTURE_TEARDOWN(vmm)
 	if (self->ram)
 		munmap(self->ram, GUEST_RAM_SIZE);
 	vsmmu_expect_free(&self->x);
+	vsmmu_expect_free(&self->one);
 	for (i = 0; i < NDEV; i++)
 		vfio_pci_unbind(&self->edu[i]);
 }
@@ -844,7 +848,7 @@ FIXTURE_TEARDOWN(vmm)
  * The guest commands of vSMMU @v (SID-scoped ones for each of its
  * devices, then every TLBI) into @g, each pSMMU's into self->x; how many.
  */
-static int guest_cmds(FIXTURE_DATA(vmm) *self, int v, struct smmu_cmd *g)
+static int guest_cmds(struct _test_data_vmm *self, int v, struct smmu_cmd *g)
 {
 	static const struct {
 		uint64_t g0, g1, e0, e1;
@@ -909,14 +913,41 @@ static int guest_cmds(FIXTURE_DATA(vmm) *self, int v, struct smmu_cmd *g)
 	return n;
 }
 
-/* The vSMMU's commands one per call, as QEMU issues them, then batched */
-static void invalidate_all(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(vmm) *self, bool batched)
+/* QEMU's call: one command, entry_len sizeof(Cmd), entry_num 1 */
+static int invalidate_one(int fd, uint32_t viommu, const struct smmu_cmd *c,
+			  uint32_t *done)
 {
+	return hwpt_invalidate_raw(fd, viommu,
+				   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 16,
+				   c, 1, 0, done);
+}
+
+/* What @x expects of guest command @k alone, into @one as its index 0 */
+static void expect_one(const struct vsmmu_expect *x, uint32_t k,
+		       struct vsmmu_expect *one)
+{
+	uint64_t j;
+	int p;
+
+	vsmmu_expect_reset(one);
+	for (p = 0; p < x->nr; p++) {
+		for (j = 0; j < x->num[p]; j++) {
+			const struct vsmmu_exp_cmd *e = vsmmu_expect_at(x, p, j);
+
+			if (e->gidx == k)
+				vsmmu_expect_add(one, p, 0, e->c);
+		}
+	}
+}
+
+/* The vSMMUs' commands one per call, as QEMU issues them, or batched */
+static void invalidate_all(struct __test_metadata *_metadata,
+			   struct _test_data_vmm *self, bool batched)
+{
+	struct vsmmu_expect *x = &self->x, *one = &self->one;
 	struct smmu_cmd g[NCMDS];
-	struct vsmmu_expect *x = &self->x;
 	uint32_t done;
-	int v, n, k, p;
+	int v, n, k;
 
 	for (v = 0; v < self->nr_vsmmus; v++) {
 		if (!self->vs[v].viommu)
@@ -935,35 +966,19 @@ static void invalidate_all(struct __test_metadata *_metadata,
 			continue;
 		}
 		for (k = 0; k < n; k++) {
-			struct vsmmu_expect one;
-
-			/* Command k alone: what x says of it, as index 0 */
-			ASSERT_EQ(0, vsmmu_expect_init(&one, self->nr_psmmus,
-						       4));
-			for (p = 0; p < self->nr_psmmus; p++) {
-				uint64_t j;
-
-				for (j = 0; j < x->num[p]; j++)
-					if (vsmmu_expect_at(x, p, j)->gidx ==
-					    (uint32_t)k)
-						vsmmu_expect_add(&one, p, 0,
-							vsmmu_expect_at(x, p, j)->c);
-			}
+			expect_one(x, k, one);
 			done = 0;
-			ASSERT_EQ(0, hwpt_invalidate_raw(self->fd,
-				self->vs[v].viommu,
-				IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, 16,
-				&g[k], 1, 0, &done));
+			ASSERT_EQ(0, invalidate_one(self->fd, self->vs[v].viommu,
+						    &g[k], &done));
 			ASSERT_EQ(1, done);
-			vsmmu_assert_logs_done(_metadata, self->mfd, &one, 1,
+			vsmmu_assert_logs_done(_metadata, self->mfd, one, 1,
 					       "one command");
-			vsmmu_expect_free(&one);
 		}
 	}
 }
 
 static void clear_logs(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(vmm) *self)
+		       struct _test_data_vmm *self)
 {
 	int p;
 
@@ -977,7 +992,7 @@ static void clear_logs(struct __test_metadata *_metadata,
  * replaced by another (the guest moved its CD table).
  */
 static void guest_ste_changes(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(vmm) *self)
+			      struct _test_data_vmm *self)
 {
 	uint64_t bypass = SMMU_STE0_V |
 			  SMMU_FIELD(SMMU_STE0_CFG, SMMU_STE_CFG_BYPASS);
@@ -1058,16 +1073,15 @@ TEST_F_TIMEOUT(vmm, qemu_sequence, 900)
 		/* The unplugged device's vSID names nothing any more */
 		smmu_cmd_cfgi_cd_all(c.w, gone->vsid);
 		done = 1;
-		ASSERT_EQ(-EIO, viommu_invalidate_smmu(self->fd,
-						       self->vs[0].viommu,
-						       &c, 1, &done));
+		ASSERT_EQ(-EIO, invalidate_one(self->fd, self->vs[0].viommu,
+					       &c, &done));
 		ASSERT_EQ(0, done);
 	} else {
 		/* Its vIOMMU went with it */
 		ASSERT_EQ(0, self->vs[0].viommu);
 		smmu_cmd_nh_all(c.w, 0);
-		ASSERT_EQ(-ENOENT, viommu_invalidate_smmu(self->fd, viommu0,
-							  &c, 1, &done));
+		ASSERT_EQ(-ENOENT, invalidate_one(self->fd, viommu0, &c,
+						  &done));
 	}
 	vsmmu_expect_reset(&self->x);
 	vsmmu_assert_logs_done(_metadata, self->mfd, &self->x, 0,
