@@ -243,21 +243,24 @@ static int mock_pci_parse_ids(char *s, struct mock_pci_entry *e)
 	return 0;
 }
 
-static int mock_pci_parse_entry(char *s, struct mock_pci_entry *e)
+/* Parse "MATCH@N" into @e; @s is left as it was */
+static int mock_pci_parse_entry(const char *s, struct mock_pci_entry *e)
 {
-	char *at = strrchr(s, '@');
+	const char *at = strrchr(s, '@');
+	char match[32];
 	int rc;
 
-	if (!at)
+	if (!at || at == s || at - s >= sizeof(match))
 		return -EINVAL;
-	*at = '\0';
+	memcpy(match, s, at - s);
+	match[at - s] = '\0';
 	rc = kstrtouint(at + 1, 10, &e->psmmu);
 	if (rc)
 		return rc;
 	if (e->psmmu >= mock_num_psmmus())
 		return -EINVAL;
-	return strchr(s, '.') ? mock_pci_parse_addr(s, e) :
-				mock_pci_parse_ids(s, e);
+	return strchr(match, '.') ? mock_pci_parse_addr(match, e) :
+				    mock_pci_parse_ids(match, e);
 }
 
 static int mock_pci_parse(void)
