@@ -57,6 +57,13 @@ VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT)
 VM_TIMEOUT ?= 1500
 PSMMUS ?=
 VM_MOCK_PARAMS = $(if $(PSMMUS),--mock-param num_psmmus=$(PSMMUS))
+# make test: two of QEMU's edu PCI devices (1234:11e8), given to pSMMU 0 and
+# 1 by the mock's pci= parameter, for iommufd_vfio_vmm (VFIO device cdevs).
+# Empty VM_PCI_ARGS: no edu devices, and that test skips.
+VM_PCI_ARGS ?= -device edu,addr=1e.0 -device edu,addr=1f.0
+VM_PCI_MOCK_PARAM ?= pci=1234:11e8@0,1234:11e8@1
+VM_PCI = $(foreach a,$(VM_PCI_ARGS),--qemu-arg $(a)) \
+	$(if $(VM_PCI_ARGS),--mock-param $(VM_PCI_MOCK_PARAM))
 # vm-exec and shell: more module parameters, and what to copy in. ARGS is
 # read from the environment (make puts command-line variables there), so
 # that its quotes reach vmrun.sh intact.
@@ -131,7 +138,7 @@ selftests: headers_install
 		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include MOCK_INCLUDE=$(TOP)/drivers/iommu/mock-smmu
 
 test: modules selftests
-	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_PCI) --timeout $(VM_TIMEOUT) \
 		--tests "$$(cat $(SELFTEST_OUT)/TESTS)" test
 
 run: modules selftests
