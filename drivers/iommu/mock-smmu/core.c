@@ -207,6 +207,7 @@ const struct iommu_ops mock_smmu_ops = {
 	.capable = mock_capable,
 	.hw_info = mock_hw_info,
 	.domain_alloc_user = mock_domain_alloc_user,
+	.domain_alloc_paging = mock_domain_alloc_paging,
 	.probe_device = mock_probe_device,
 	.release_device = mock_release_device,
 	.device_group = mock_device_group,

@@ -180,6 +180,21 @@ struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 }
 
 /**
+ * mock_domain_alloc_paging() - iommu_ops::domain_alloc_paging of the mock
+ * @dev: Device the domain is allocated for
+ *
+ * The kernel's own paging domains, iommu_paging_domain_alloc(): what VFIO's
+ * type1 containers attach to. The same stage-2 domain as an iommufd HWPT
+ * without flags.
+ *
+ * Return: a new paging domain, or ERR_PTR(-ENOMEM).
+ */
+struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	return mock_domain_alloc_user(dev, 0, NULL, NULL);
+}
+
+/**
  * mock_domain_to_nest_parent() - Get a mock nesting parent domain
  * @domain: Any IOMMU domain
  *

@@ -192,6 +192,7 @@ int mock_ste_read(struct mock_psmmu *psmmu, u32 sid,
 struct iommu_domain *mock_domain_alloc_user(struct device *dev, u32 flags,
 					    struct iommu_domain *parent,
 					    const struct iommu_user_data *user_data);
+struct iommu_domain *mock_domain_alloc_paging(struct device *dev);
 struct mock_domain *mock_domain_to_nest_parent(struct iommu_domain *domain);
 void mock_paging_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu);
 
