@@ -33,6 +33,9 @@
  *   with the vSMMU's last device, its bypass and abort HWPTs and the
  *   vIOMMU; VFIO_DEVICE_DETACH_IOMMUFD_PT; close the cdev.
  *
+ * group_mode_type1_container checks that the same VFIO build keeps group
+ * mode (/dev/vfio/<group>, a type1 container) for VMMs without iommufd.
+ *
  * The test SKIPs only when the VM has no edu device behind the mock, or no
  * vfio-pci to give it a cdev.
  */
@@ -436,24 +439,24 @@ FIXTURE_VARIANT_ADD(vmm, span) {
 	.span = true,
 };
 
-static void assert_ste_abort(struct __test_metadata *_metadata,
-			     struct _test_data_vmm *self, const struct edu *e)
+static void assert_ste_abort(struct __test_metadata *_metadata, int mfd,
+			     const struct edu *e)
 {
 	uint64_t ste[4];
 
-	ASSERT_EQ(0, mock_get_ste(self->mfd, e->psmmu, e->sid, ste));
+	ASSERT_EQ(0, mock_get_ste(mfd, e->psmmu, e->sid, ste));
 	ASSERT_TRUE(ste[0] & SMMU_STE0_V);
 	ASSERT_EQ(SMMU_STE_CFG_ABORT, SMMU_STE_CFG(ste[0]))
 		TH_LOG("%s: STE %016llx", e->bdf, (unsigned long long)ste[0]);
 }
 
 /* The S2VMID of a stage-2 only STE; -EINVAL for another STE, or -errno */
-static int ste_s2_vmid(struct _test_data_vmm *self, const struct edu *e)
+static int ste_s2_vmid(int mfd, const struct edu *e)
 {
 	uint64_t ste[4];
 	int rc;
 
-	rc = mock_get_ste(self->mfd, e->psmmu, e->sid, ste);
+	rc = mock_get_ste(mfd, e->psmmu, e->sid, ste);
 	if (rc)
 		return rc;
 	if (!(ste[0] & SMMU_STE0_V) ||
@@ -465,7 +468,7 @@ static int ste_s2_vmid(struct _test_data_vmm *self, const struct edu *e)
 /* Assert @e has a stage-2 only STE, and get its VMID into @vmid */
 #define ASSERT_STE_S2(e, vmid) do {					\
 	const struct edu *__e = (e);					\
-	int __v = ste_s2_vmid(self, __e);				\
+	int __v = ste_s2_vmid(self->mfd, __e);				\
 									\
 	ASSERT_LE(0, __v) TH_LOG("%s: not a stage-2 only STE", __e->bdf); \
 	(vmid) = __v;							\
@@ -770,7 +773,7 @@ static void unplug(struct __test_metadata *_metadata, struct _test_data_vmm *sel
 	ASSERT_EQ(0, vfio_attach_pt(e->cfd, self->s2_hwpt, &out));
 	ASSERT_EQ(self->s2_hwpt, out);
 	e->cur_hwpt = out;
-	ASSERT_EQ(e->s2_vmid, ste_s2_vmid(self, e));
+	ASSERT_EQ(e->s2_vmid, ste_s2_vmid(self->mfd, e));
 	if (e->s1_hwpt)
 		ASSERT_EQ(0, iommufd_destroy(self->fd, e->s1_hwpt));
 	e->s1_hwpt = 0;
@@ -788,11 +791,11 @@ static void unplug(struct __test_metadata *_metadata, struct _test_data_vmm *sel
 						  self->vs[v].viommu));
 	}
 	ASSERT_EQ(0, vfio_detach_pt(e->cfd));
-	assert_ste_abort(_metadata, self, e);
+	assert_ste_abort(_metadata, self->mfd, e);
 	ASSERT_EQ(0, close(e->cfd));
 	e->cfd = -1;
 	e->plugged = false;
-	assert_ste_abort(_metadata, self, e);
+	assert_ste_abort(_metadata, self->mfd, e);
 }
 
 /* Unplug what is plugged, release the container, and check the pSMMUs */
@@ -1003,11 +1006,11 @@ static void guest_ste_changes(struct __test_metadata *_metadata,
 		struct edu *e = &self->edu[i];
 
 		guest_ste(_metadata, self, e, SMMU_STE0_V, 0);
-		assert_ste_abort(_metadata, self, e);
+		assert_ste_abort(_metadata, self->mfd, e);
 		ASSERT_EQ(0, mock_get_counters(self->mfd, e->psmmu, &cnt));
 		ASSERT_EQ(1, cnt.vdevices);
 		guest_ste(_metadata, self, e, 0, 0);
-		assert_ste_abort(_metadata, self, e);
+		assert_ste_abort(_metadata, self->mfd, e);
 		guest_ste(_metadata, self, e, bypass, 0);
 		ASSERT_STE_S2(e, vmid);
 		/* Realize learnt it for the vSMMU's first device */
@@ -1052,7 +1055,7 @@ TEST_F_TIMEOUT(vmm, qemu_sequence, 900)
 	/* Span: the second device stays on the S2 until its first STE */
 	if (variant->span)
 		ASSERT_EQ(self->edu[1].s2_vmid,
-			  ste_s2_vmid(self, &self->edu[1]));
+			  ste_s2_vmid(self->mfd, &self->edu[1]));
 
 	guest_ste_changes(_metadata, self);
 
@@ -1091,9 +1094,164 @@ TEST_F_TIMEOUT(vmm, qemu_sequence, 900)
 
 	/* The guest aborts the last device before it goes too */
 	guest_ste(_metadata, self, kept, SMMU_STE0_V, 0);
-	assert_ste_abort(_metadata, self, kept);
+	assert_ste_abort(_metadata, self->mfd, kept);
 	assert_nested_attached(_metadata, self);
 	teardown_checked(_metadata, self);
+}
+
+/* ---- Group mode: what VMMs without iommufd do, on the same VFIO ------- */
+
+#define TYPE1_UNSAFE \
+	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+
+/* The IOMMU group number of @e, from its iommu_group link; -1 if none */
+static int edu_group(const struct edu *e)
+{
+	char name[32];
+
+	sysfs_link_name(e->bdf, "iommu_group", name, sizeof(name));
+	return name[0] ? atoi(name) : -1;
+}
+
+/* Whether pSMMU @p's log has TLBI_S12_VMALL of @vmid, then a CMD_SYNC */
+static bool s12_vmall_synced(int mfd, int p, unsigned int vmid)
+{
+	static struct smmu_cmd log[256];
+	bool seen = false;
+	int n, i;
+
+	n = mock_cmdq_log_num(mfd, p, 1, log, 256, NULL);
+	for (i = 0; i < n; i++) {
+		if (smmu_cmd_op(log[i].w) == SMMU_OP_TLBI_S12_VMALL &&
+		    smmu_field_get(SMMU_CMD0_VMID, log[i].w[0]) == vmid)
+			seen = true;
+		else if (seen && smmu_is_sync(&log[i]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The rebuilt vfio.ko keeps group mode: an edu device behind the mock,
+ * through /dev/vfio/<group> and a type1 container (/dev/vfio/vfio is
+ * VFIO's own, CONFIG_VFIO_CONTAINER), the way libvirt and QEMU's legacy
+ * backend pass a device through. type1 gets a paging domain of the mock:
+ * a stage-2 STE on the pSMMU, and an unmap is invalidated before it
+ * returns. While the group holds the device, its cdev cannot bind.
+ */
+TEST(group_mode_type1_container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = 0x100000,
+		.size = 0x4000,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = 0x100000,
+		.size = 0x4000,
+	};
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	struct edu edu[NDEV] = {};
+	int container, group, dev, cfd, fd, mfd, nr, vmid, rc;
+	struct edu *e = &edu[0];
+	char path[64];
+	uint32_t dev_id;
+	void *buf;
+
+	nr = find_edus(edu);
+	if (nr < 1 || !e->bdf[0])
+		SKIP(return, "needs an edu device behind pSMMU 0 (mock_smmu pci=)");
+	if (access(VFIO_PCI_DRV, F_OK))
+		SKIP(return, "vfio-pci is not loaded");
+	mfd = mock_open();
+	ASSERT_LE(0, mfd);
+	rc = vfio_pci_bind(e);
+	if (rc)
+		vfio_pci_unbind(e);
+	ASSERT_EQ(0, rc) TH_LOG("binding vfio-pci: %s", strerror(-rc));
+	buf = mmap(NULL, map.size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	map.vaddr = (uintptr_t)buf;
+
+	/* Bound to vfio-pci, in no container: blocked */
+	assert_ste_abort(_metadata, mfd, e);
+
+	container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, container);
+	EXPECT_EQ(VFIO_API_VERSION, ioctl(container, VFIO_GET_API_VERSION));
+	EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	ASSERT_LE(0, edu_group(e));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_group(e));
+	group = open(path, O_RDWR);
+	ASSERT_LE(0, group) TH_LOG("%s: %s", path, strerror(errno));
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_EQ(VFIO_GROUP_FLAGS_VIABLE, status.flags);
+
+	/* No IOMMU for the container yet: no device fd */
+	ASSERT_EQ(-EINVAL, ioctl_errno(group, VFIO_GROUP_GET_DEVICE_FD,
+				       e->bdf));
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_SET_CONTAINER, &container));
+	/*
+	 * The mock remaps no MSIs: type1 refuses the group unless its own
+	 * allow_unsafe_interrupts is set, as on hardware without interrupt
+	 * remapping.
+	 */
+	ASSERT_EQ(0, sysfs_write(TYPE1_UNSAFE, "N"));
+	ASSERT_EQ(-EPERM, ioctl_errno(container, VFIO_SET_IOMMU,
+				      (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, sysfs_write(TYPE1_UNSAFE, "Y"));
+	rc = ioctl_errno(container, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU);
+	sysfs_write(TYPE1_UNSAFE, "N");
+	ASSERT_EQ(0, rc);
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
+		  status.flags);
+	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, &info));
+	ASSERT_TRUE(info.flags & VFIO_IOMMU_INFO_PGSIZES);
+	ASSERT_TRUE(info.iova_pgsizes & 4096);
+
+	/* type1 attached a paging domain of the mock: a stage-2 STE */
+	vmid = ste_s2_vmid(mfd, e);
+	ASSERT_LE(0, vmid) TH_LOG("%s: not a stage-2 STE", e->bdf);
+	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_MAP_DMA, &map));
+	ASSERT_EQ(-EEXIST, ioctl_errno(container, VFIO_IOMMU_MAP_DMA, &map));
+
+	dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, VFIO_DEVICE_GET_INFO, &dinfo));
+	ASSERT_TRUE(dinfo.flags & VFIO_DEVICE_FLAGS_PCI);
+
+	/* The group has the device: its cdev opens but cannot bind */
+	fd = iommufd_open();
+	ASSERT_LE(0, fd);
+	cfd = vfio_cdev_open(e);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(-EBUSY, vfio_bind_iommufd(cfd, fd, &dev_id));
+	close(cfd);
+	close(fd);
+
+	/* The unmap is invalidated (S12_VMALL + CMD_SYNC) before it returns */
+	ASSERT_EQ(0, mock_cmdq_log_clear(mfd, e->psmmu));
+	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	ASSERT_EQ(0x4000, unmap.size);
+	ASSERT_TRUE(s12_vmall_synced(mfd, e->psmmu, vmid))
+		TH_LOG("no TLBI_S12_VMALL of VMID %d + CMD_SYNC for the unmap",
+		       vmid);
+
+	/* Closing everything gives the device back to its blocked state */
+	close(dev);
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_UNSET_CONTAINER));
+	close(group);
+	close(container);
+	assert_ste_abort(_metadata, mfd, e);
+	munmap(buf, 0x4000);
+	vfio_pci_unbind(e);
+	close(mfd);
 }
 
 TEST_HARNESS_MAIN
