@@ -57,8 +57,9 @@ VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT)
 VM_TIMEOUT ?= 1500
 PSMMUS ?=
 VM_MOCK_PARAMS = $(if $(PSMMUS),--mock-param num_psmmus=$(PSMMUS))
-# make test: two of QEMU's edu PCI devices (1234:11e8), given to pSMMU 0 and
-# 1 by the mock's pci= parameter, for iommufd_vfio_vmm (VFIO device cdevs).
+# make test, vm-exec and shell: two of QEMU's edu PCI devices (1234:11e8),
+# given to pSMMU 0 and 1 by the mock's pci= parameter, for
+# iommufd_vfio_vmm and a VMM's own tests (VFIO device cdevs).
 # Empty VM_PCI_ARGS: no edu devices, and that test skips.
 VM_PCI_ARGS ?= -device edu,addr=1e.0 -device edu,addr=1f.0
 VM_PCI_MOCK_PARAM ?= pci=1234:11e8@0,1234:11e8@1
@@ -148,11 +149,11 @@ run: modules selftests
 # The test binaries are copied in when they were built (make selftests),
 # but vm-exec does not build them.
 vm-exec: modules
-	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_MORE_PARAMS) \
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_PCI) $(VM_MORE_PARAMS) \
 		--timeout $(VM_TIMEOUT) $(VM_PROG_ARGS) --args "$$ARGS" exec
 
 shell: modules selftests
-	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_MORE_PARAMS) \
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_PCI) $(VM_MORE_PARAMS) \
 		$(VM_PROG_ARGS) shell
 
 # Not a test: figures are same-boot ratios, never judged; it fails only if
