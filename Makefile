@@ -19,6 +19,9 @@
 #   make test-upstream  upstream's own selftests (6.12's, 7.3's vIOMMU
 #                 fixture), unmodified, against a test build of iommufd.ko
 #                 [UPSTREAM_PARTS="stock debug"]
+#   make test-intel-iommu  real DMA: QEMU's edu device behind QEMU's
+#                 intel-iommu (q35, no mock), through its VFIO cdev and
+#                 iommufd (iommufd_vfio_dma)
 #   make test-qemu  Debian's QEMU 10.0 (bookworm-backports, fetched, never
 #                 installed) run in the VM as a client of iommufd: -object
 #                 iommufd + vfio-pci pass an edu device to a nested guest,
@@ -73,12 +76,13 @@ Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
 	vm-exec shell bench clean distclean help debug-kernel debug-modules \
-	test-debug test-debug-controls test-upstream test-qemu
+	test-debug test-debug-controls test-upstream test-intel-iommu \
+	test-qemu
 
 all: modules selftests
 
 help:
-	@sed -n '3,29p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,32p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -97,11 +101,15 @@ modules: src
 	$(Q)cp $(IOMMUFD_DIR)/iommufd.ko $(MOCK_DIR)/mock_smmu.ko $(MODULES_OUT)/
 
 # The uAPI a VMM compiles against: the 6.12 header with this project's
-# additions (patches/uapi/), installed like the kernel's headers_install.
+# additions (patches/uapi/), installed like the kernel's headers_install,
+# and 6.12's linux/vfio.h (the device cdev ioctls), unmodified.
 headers_install: src
 	$(Q)mkdir -p $(INSTALL_HDR_PATH)/include/linux
 	$(Q)install -m 0644 $(KMOD)/include/uapi/linux/iommufd.h \
 		$(INSTALL_HDR_PATH)/include/linux/iommufd.h
+	$(Q)cd $(KDIR) && scripts/headers_install.sh \
+		$(KSRC)/include/uapi/linux/vfio.h \
+		$(INSTALL_HDR_PATH)/include/linux/vfio.h
 	@echo "[hdr] installed linux/iommufd.h under $(INSTALL_HDR_PATH)/include"
 
 selftests: headers_install
@@ -188,6 +196,28 @@ test-debug-controls: debug-modules
 	$(Q)$(TOP)/tools/testing/vm/tests/debug.sh --kernel $(DEBUG_VMLINUZ) \
 		--kdir $(DEBUG_KDIR) --modules $(DEBUG_MODULES)
 
+# ---- A real IOMMU: QEMU's intel-iommu on q35 ------------------------------
+#
+# The second VM configuration: a q35 machine with QEMU's emulated VT-d
+# (interrupt remapping on; kernel-irqchip=split is what it needs with KVM
+# and is ignored by TCG) and an edu PCI device behind it, without the mock.
+# Debian's 6.12 turns VT-d on by default (INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF)
+# with translated DMA domains, so the kernel needs no extra parameter. The
+# IOMMU comes before the device on QEMU's command line. No NIC: nothing
+# else to do DMA.
+#
+# iommufd.ko gets allow_unsafe_interrupts=0 (after init.sh's 1): VT-d's
+# interrupt remapping isolates MSIs, so binding needs no override here.
+INTEL_IOMMU_QEMU_ARGS := -M q35,kernel-irqchip=split \
+	-device intel-iommu,intremap=on -device edu -nic none
+INTEL_IOMMU_VM_ARGS = --no-mock --qemu-arg "$(INTEL_IOMMU_QEMU_ARGS)" \
+	--iommufd-param allow_unsafe_interrupts=0
+INTEL_IOMMU_TESTS ?= iommufd_vfio_dma
+
+test-intel-iommu: modules selftests
+	$(Q)$(VMRUN) $(VM_ARGS) $(INTEL_IOMMU_VM_ARGS) --timeout $(VM_TIMEOUT) \
+		--tests "$(INTEL_IOMMU_TESTS)" test
+
 # ---- Upstream's own selftests ------------------------------------------------
 #
 # scripts/upstream-tests.sh: a test build of iommufd.ko (6.12's selftest mock
@@ -207,10 +237,12 @@ test-upstream: src $(if $(filter debug,$(UPSTREAM_PARTS)),debug-kernel)
 # tools/testing/vm/qemu-client/test-qemu.sh: scripts/fetch-qemu.sh gathers
 # qemu-system-x86 from bookworm-backports with its libraries (cached in
 # build/cache), the VM runs it with the nested guest (same vmlinuz, a
-# busybox initramfs with edu_dma). Nested TCG: several minutes.
+# busybox initramfs with edu_dma), in the intel-iommu VM configuration
+# above. Nested TCG: several minutes. QEMU_EMULATED=1 is the control that
+# needs no IOMMU: the plain VM, an emulated edu in the nested guest.
 QEMU_TIMEOUT ?= 2400
 QEMU_EMULATED ?=
-QEMU_VM_ARGS ?= $(VM_QEMU_ARGS)
+QEMU_VM_ARGS ?= $(if $(filter 1,$(QEMU_EMULATED)),,$(INTEL_IOMMU_VM_ARGS))
 
 test-qemu: modules
 	$(Q)$(TOP)/tools/testing/vm/qemu-client/test-qemu.sh --kernel $(VMLINUZ) \
