@@ -19,4 +19,4 @@ done
 /edu_dma
 echo "L2: RESULT rc=$?"
 echo "L2: END uptime $(cut -d ' ' -f 1 /proc/uptime) s"
-poweroff -f
+reboot -f

@@ -69,7 +69,7 @@ log "copied into the VM: $(du -sh "$OUT" | cut -f1) (QEMU $(cat "$OUT/qemu/VERSI
 
 # The program's output, on our stdout, is kept for the record
 RUNLOG=$OUT/run.log
-"$TOP/tools/testing/vm/vmrun.sh" --kernel "$KERNEL" --modules "$MODDIR" \
+"${VMRUN:-$TOP/tools/testing/vm/vmrun.sh}" --kernel "$KERNEL" --modules "$MODDIR" \
 	${WORK:+--work "$WORK"} --memory 2048 --timeout "$TIMEOUT" \
 	--prog "$HERE/l1-run.sh" --files "$OUT" "${VMRUN_ARGS[@]}" \
 	exec -- $EMULATED --timeout $((TIMEOUT - 300)) | tee "$RUNLOG"
