@@ -175,7 +175,7 @@ if [ "$EMULATED" = 0 ]; then
 	echo "$edu" >"$dev/driver/unbind"
 	echo >"$dev/driver_override"
 	note "DMAR/VFIO/iommufd kernel messages in L1:"
-	dmesg | grep -i -E 'dmar|vfio|iommufd|edu' | tail -n 20 | sed 's/^/L1| /'
+	dmesg | grep -E 'DMAR|[Vv][Ff][Ii][Oo]|iommufd|iommu' | tail -n 20 | sed 's/^/L1| /'
 fi
 note "L2 boot to END: $(sed -n 's/^L2: END uptime //p' "$OUT"); whole script $(elapsed "$T0") s"
 finish
