@@ -22,6 +22,11 @@
 #   make test-intel-iommu  real DMA: QEMU's edu device behind QEMU's
 #                 intel-iommu (q35, no mock), through its VFIO cdev and
 #                 iommufd (iommufd_vfio_dma)
+#   make test-qemu  Debian's QEMU 10.0 (bookworm-backports, fetched, never
+#                 installed) run in the VM as a client of iommufd: -object
+#                 iommufd + vfio-pci pass an edu device to a nested guest,
+#                 which DMAs through it [QEMU_EMULATED=1: the control, an
+#                 emulated edu in the nested guest, no passthrough]
 #
 # Everything downloaded, unpacked and built is cached under build/.
 
@@ -87,12 +92,13 @@ Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
 	vm-exec shell bench clean distclean help debug-kernel debug-modules \
-	test-debug test-debug-controls test-upstream test-intel-iommu
+	test-debug test-debug-controls test-upstream test-intel-iommu \
+	test-qemu
 
 all: modules selftests
 
 help:
-	@sed -n '3,27p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,32p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -251,11 +257,30 @@ test-upstream: src $(if $(filter debug,$(UPSTREAM_PARTS)),debug-kernel)
 	$(Q)KDIR=$(KDIR) VMLINUZ=$(VMLINUZ) KSRC_TAR=$(KSRC_TAR) \
 		DEBUG_KDIR=$(DEBUG_KDIR) $(TOP)/scripts/upstream-tests.sh $(UPSTREAM_PARTS)
 
+# ---- Debian's QEMU as an iommufd client -----------------------------------
+#
+# tools/testing/vm/qemu-client/test-qemu.sh: scripts/fetch-qemu.sh gathers
+# qemu-system-x86 from bookworm-backports with its libraries (cached in
+# build/cache), the VM runs it with the nested guest (same vmlinuz, a
+# busybox initramfs with edu_dma), in the intel-iommu VM configuration
+# above. Nested TCG: several minutes. QEMU_EMULATED=1 is the control that
+# needs no IOMMU: the plain VM, an emulated edu in the nested guest.
+QEMU_TIMEOUT ?= 2400
+QEMU_EMULATED ?=
+QEMU_VM_ARGS ?= $(if $(filter 1,$(QEMU_EMULATED)),,$(INTEL_IOMMU_VM_ARGS))
+
+test-qemu: modules
+	$(Q)$(TOP)/tools/testing/vm/qemu-client/test-qemu.sh --kernel $(VMLINUZ) \
+		--modules $(MODULES_OUT) $(if $(VM_WORK),--work $(VM_WORK)) \
+		--timeout $(QEMU_TIMEOUT) $(if $(filter 1,$(QEMU_EMULATED)),--emulated) \
+		-- $(QEMU_VM_ARGS)
+
 clean:
 	$(Q)rm -rf $(KMOD) $(MODULES_OUT) $(SELFTEST_OUT) $(BUILD)/vm \
 		$(DEBUG_KMOD) $(DEBUG_MODULES) $(BUILD)/test-kmod \
 		$(BUILD)/test-modules $(BUILD)/test-debug-kmod \
-		$(BUILD)/test-debug-modules $(BUILD)/upstream
+		$(BUILD)/test-debug-modules $(BUILD)/upstream \
+		$(BUILD)/qemu-client $(BUILD)/qemu-l2 $(BUILD)/qemu-bundle $(BUILD)/qemu-root
 
 distclean:
 	$(Q)rm -rf $(BUILD)
