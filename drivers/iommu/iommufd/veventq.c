@@ -14,6 +14,7 @@
  * its place, and the gap in the numbers tells the reader what was lost.
  */
 #include <linux/anon_inodes.h>
+#include <linux/bits.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iommufd.h>
@@ -27,7 +28,7 @@
 #include "viommu.h"
 
 /* Upstream's limit on veventq_depth, which every known IOMMU fits in */
-#define IOMMUFD_VEVENTQ_MAX_DEPTH	(1U << 19)
+#define IOMMUFD_VEVENTQ_MAX_DEPTH	BIT(19)
 
 static struct iommufd_veventq *
 iommufd_veventq_find(struct iommufd_viommu *viommu, u32 type)

@@ -37,7 +37,7 @@
 #define EVT_F_PERMISSION	0x13
 
 /* Upstream's bounds */
-#define VEVENTQ_MAX_DEPTH	(1U << 19)
+#define VEVENTQ_MAX_DEPTH	0x80000U	/* 2^19 */
 #define VEVENTQ_ALLOC_MIN_SIZE	28
 
 #define HDR_SIZE		8
