@@ -32,6 +32,11 @@ export BUILD
 KMOD := $(BUILD)/kmod
 IOMMUFD_DIR := $(KMOD)/drivers/iommu/iommufd
 MOCK_DIR := $(KMOD)/drivers/iommu/mock-smmu
+VFIO_DIR := $(KMOD)/drivers/vfio
+VFIO_KOS := vfio.ko vfio_iommu_type1.ko pci/vfio-pci-core.ko pci/vfio-pci.ko
+# Modules of Debian's image (scripts/deps.sh; an env.mk older than it has
+# no IMAGE_MODULES, but deps.sh has run by the time they are copied)
+IMAGE_MODULES ?= $(dir $(VMLINUZ))modules
 MODULES_OUT := $(BUILD)/modules
 INSTALL_HDR_PATH ?= $(BUILD)/usr
 SELFTEST_SRC := $(TOP)/tools/testing/selftests/iommu
@@ -41,8 +46,11 @@ KSRC := $(BUILD)/linux-6.12
 VMRUN := $(TOP)/tools/testing/vm/vmrun.sh
 # VM_WORK: vmrun.sh's --work (default build/vm)
 VM_WORK ?=
+# VM_QEMU_ARGS: more QEMU arguments, split at blanks (e.g. "-device edu")
+VM_QEMU_ARGS ?=
 VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT) \
-	$(if $(VM_WORK),--work $(VM_WORK))
+	$(if $(VM_WORK),--work $(VM_WORK)) \
+	$(foreach a,$(VM_QEMU_ARGS),--qemu-arg $(a))
 VM_TIMEOUT ?= 1500
 PSMMUS ?=
 VM_MOCK_PARAMS = $(if $(PSMMUS),--mock-param num_psmmus=$(PSMMUS))
@@ -81,15 +89,23 @@ deps:
 src: deps
 	$(Q)KSRC_TAR=$(KSRC_TAR) $(TOP)/scripts/prepare-src.sh
 
-# Both modules are built with Kbuild against Debian's headers package.
+# Both modules are built with Kbuild against Debian's headers package, and
+# Debian's own drivers/vfio with device cdevs and iommufd
+# (drivers/vfio/Kbuild) against iommufd.ko. build/modules gets them all,
+# with Debian's irqbypass.ko, which vfio-pci-core.ko needs, for the VM.
 modules: src
 	@echo "[build] iommufd.ko"
 	$(Q)$(MAKE) -s $(KBUILD_ARGS) M=$(IOMMUFD_DIR) modules
 	@echo "[build] mock_smmu.ko"
 	$(Q)$(MAKE) -s $(KBUILD_ARGS) M=$(MOCK_DIR) \
 		KBUILD_EXTRA_SYMBOLS=$(IOMMUFD_DIR)/Module.symvers modules
+	@echo "[build] vfio.ko, vfio_iommu_type1.ko, vfio-pci-core.ko, vfio-pci.ko (device cdevs)"
+	$(Q)$(MAKE) -s $(KBUILD_ARGS) M=$(VFIO_DIR) \
+		KBUILD_EXTRA_SYMBOLS=$(IOMMUFD_DIR)/Module.symvers modules
 	$(Q)mkdir -p $(MODULES_OUT)
-	$(Q)cp $(IOMMUFD_DIR)/iommufd.ko $(MOCK_DIR)/mock_smmu.ko $(MODULES_OUT)/
+	$(Q)cp $(IOMMUFD_DIR)/iommufd.ko $(MOCK_DIR)/mock_smmu.ko \
+		$(addprefix $(VFIO_DIR)/,$(VFIO_KOS)) \
+		$(IMAGE_MODULES)/irqbypass.ko $(MODULES_OUT)/
 
 # The uAPI a VMM compiles against: the 6.12 header with this project's
 # additions (patches/uapi/), installed like the kernel's headers_install.

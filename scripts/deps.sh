@@ -65,7 +65,9 @@ fi
 
 # The kernel image: downloaded as a .deb and unpacked, not installed.
 img_dir="$BUILD/cache/image-$KVER"
-if [ ! -s "$img_dir/vmlinuz" ]; then
+# From its modules, irqbypass.ko: vfio-pci-core.ko (built by make modules,
+# loaded in the VM) needs it, and the VM has no other module of Debian's.
+if [ ! -s "$img_dir/vmlinuz" ] || [ ! -s "$img_dir/modules/irqbypass.ko" ]; then
 	apt_update
 	rm -rf "$img_dir.tmp" && mkdir -p "$img_dir.tmp"
 	log "apt-get download linux-image-$KVER-unsigned"
@@ -75,6 +77,9 @@ if [ ! -s "$img_dir/vmlinuz" ]; then
 	dpkg-deb -x "$img_dir.tmp"/linux-image-*.deb "$img_dir.tmp/root"
 	mkdir -p "$img_dir"
 	cp "$img_dir.tmp/root/boot/vmlinuz-$KVER" "$img_dir/vmlinuz"
+	mkdir -p "$img_dir/modules"
+	xz -dc "$img_dir.tmp/root/lib/modules/$KVER/kernel/virt/lib/irqbypass.ko.xz" \
+		>"$img_dir/modules/irqbypass.ko"
 	rm -rf "$img_dir.tmp"
 fi
 
@@ -83,5 +88,6 @@ KVER := $KVER
 KDIR := /usr/src/linux-headers-$KVER
 KSRC_TAR := /usr/src/linux-source-6.12.tar.xz
 VMLINUZ := $img_dir/vmlinuz
+IMAGE_MODULES := $img_dir/modules
 EOM
 mv "$BUILD/env.mk.tmp" "$BUILD/env.mk"

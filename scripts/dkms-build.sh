@@ -11,9 +11,10 @@
 #                             the apt-get command for what is missing and
 #                             fails. PRE_BUILD of both packages.
 #   modules [--with-mock] KERNELVER [KDIR]
-#                             Build iommufd.ko for KERNELVER in build/ of
-#                             this tree, and with --with-mock mock_smmu.ko
-#                             against it: check, then unpack the sources with
+#                             Build iommufd.ko and VFIO with device cdevs
+#                             (drivers/vfio/Kbuild) for KERNELVER in build/
+#                             of this tree, or with --with-mock iommufd.ko
+#                             and mock_smmu.ko against it: check, then unpack the sources with
 #                             scripts/prepare-src.sh and run Kbuild against
 #                             KDIR (default /lib/modules/KERNELVER/build).
 #                             MAKE of both packages.
@@ -147,7 +148,13 @@ cmd_modules() {
 	# The same Kbuild invocations as the Makefile's modules target.
 	make -C "$kdir" IOMMUFD_VIOMMU_TOP="$TOP" KERNELRELEASE="$kver" \
 		M="$kmod/drivers/iommu/iommufd" modules
-	[ "$with_mock" = 1 ] || return 0
+	if [ "$with_mock" = 0 ]; then
+		make -C "$kdir" IOMMUFD_VIOMMU_TOP="$TOP" KERNELRELEASE="$kver" \
+			M="$kmod/drivers/vfio" \
+			KBUILD_EXTRA_SYMBOLS="$kmod/drivers/iommu/iommufd/Module.symvers" \
+			modules
+		return 0
+	fi
 	make -C "$kdir" IOMMUFD_VIOMMU_TOP="$TOP" KERNELRELEASE="$kver" \
 		M="$kmod/drivers/iommu/mock-smmu" \
 		KBUILD_EXTRA_SYMBOLS="$kmod/drivers/iommu/iommufd/Module.symvers" \
@@ -461,37 +468,49 @@ exported_crcs() {
 		done
 }
 
-# check_symvers MOCK IOMMUFD: print how many symbols of IOMMUFD the mock
-# imports; fail unless it imports them all with IOMMUFD's versions (else
-# the kernel refuses to load it: "disagrees about version of symbol")
+# check_symvers USER PROVIDER: print how many symbols of module PROVIDER
+# module USER imports; fail unless it imports them all with PROVIDER's
+# versions (else the kernel refuses to load it: "disagrees about version of
+# symbol")
 check_symvers() {
-	local mock iommufd bad
+	local user provider u=${1##*/} p=${2##*/} bad
 
-	mock=$(plain_ko "$1")
-	iommufd=$(plain_ko "$2")
-	exported_crcs "$iommufd" | LC_ALL=C sort -k 2 >"$WORK/exports"
+	user=$(plain_ko "$1")
+	provider=$(plain_ko "$2")
+	u=${u%%.ko*}.ko p=${p%%.ko*}.ko
+	exported_crcs "$provider" | LC_ALL=C sort -k 2 >"$WORK/exports"
 	[ -s "$WORK/exports" ] || die "found no symbol versions in $2"
-	modprobe --dump-modversions "$mock" | awk '{ print $1, $2 }' |
+	modprobe --dump-modversions "$user" | awk '{ print $1, $2 }' |
 		LC_ALL=C sort -k 2 >"$WORK/imports"
 	LC_ALL=C join -1 2 -2 2 -o 0,1.1,2.1 "$WORK/imports" "$WORK/exports" \
 		>"$WORK/joined"
-	[ -s "$WORK/joined" ] || die "mock_smmu.ko imports nothing of iommufd.ko"
-	bad=$(awk '$2 != $3 { print "  " $1 ": " $2 ", iommufd.ko has " $3 }' \
+	[ -s "$WORK/joined" ] || die "$u imports nothing of $p"
+	bad=$(awk -v p="$p" '$2 != $3 { print "  " $1 ": " $2 ", " p " has " $3 }' \
 		"$WORK/joined")
 	[ -z "$bad" ] ||
-		die "mock_smmu.ko was built against other symbol versions than the installed iommufd.ko's:"$'\n'"$bad"
+		die "$u was built against other symbol versions than the installed $p's:"$'\n'"$bad"
 	wc -l <"$WORK/joined"
 }
 
-# ci_only_iommufd KERNELVER...: iommufd.ko is installed, mock_smmu.ko not
+# VFIO_LINKS: which installed module imports which one's symbols
+VFIO_LINKS="vfio:iommufd vfio_iommu_type1:vfio vfio-pci-core:vfio
+vfio-pci:vfio-pci-core vfio-pci:vfio"
+
+# ci_only_iommufd KERNELVER...: iommufd.ko and the VFIO modules are
+# installed, each linked against the installed ones, mock_smmu.ko not
 ci_only_iommufd() {
-	local k f
+	local k f l n
 
 	for k; do
 		f=$(ci_module "$k" iommufd)
 		[ -z "$(ko_files "$k" mock_smmu)" ] ||
 			die "a mock_smmu.ko is installed for $k: $(ko_files "$k" mock_smmu)"
-		log "$k: installed ${f##*/} alone, in ${f%/*}"
+		for l in $VFIO_LINKS; do
+			n=$(check_symvers "$(ci_module "$k" "${l%:*}")" \
+				"$(ci_module "$k" "${l#*:}")")
+			log "$k: ${l%:*}.ko imports $n symbols of ${l#*:}.ko, with its versions"
+		done
+		log "$k: installed ${f##*/} and VFIO (vfio, vfio_iommu_type1, vfio-pci-core, vfio-pci), no mock, in ${f%/*}"
 	done
 	ci_status
 }

@@ -8,6 +8,8 @@
 #                                patches/iommufd/*.patch, plus our files
 #   kmod/drivers/iommu/mock-smmu the mock SMMU driver (our files)
 #   kmod/include/uapi/linux/     iommufd.h patched with patches/uapi/*.patch
+#   kmod/drivers/vfio/           the kernel's drivers/vfio, unmodified, plus
+#                                our Kbuild (device cdevs and iommufd)
 #
 # kmod/ has the kernel tree's layout, so the patches (git format-patch,
 # with full paths such as a/drivers/iommu/iommufd/main.c) apply to it with
@@ -35,6 +37,7 @@ log() { printf '[src] %s\n' "$*" >&2; }
 MEMBERS="
 drivers/iommu/iommufd
 drivers/iommu/iommu-priv.h
+drivers/vfio
 lib/interval_tree.c
 include
 arch/x86/include
@@ -69,6 +72,7 @@ if [ "$(cat "$KMOD/.stamp" 2>/dev/null)" != "$pstamp" ]; then
 	rm -f "$KMOD/drivers/iommu/iommufd/Makefile" \
 		"$KMOD/drivers/iommu/iommufd/Kconfig"
 	cp "$SRC/include/uapi/linux/iommufd.h" "$KMOD/include/uapi/linux/"
+	cp -r "$SRC/drivers/vfio" "$KMOD/drivers/"
 
 	# lib/interval_tree.c's span iterator is not in Debian's vmlinux
 	# (CONFIG_INTERVAL_TREE_SPAN_ITER=n): carry just that part, with
@@ -105,3 +109,4 @@ link_dir() {
 link_dir "$TOP/drivers/iommu/iommufd" "$KMOD/drivers/iommu/iommufd"
 link_dir "$TOP/drivers/iommu/mock-smmu" "$KMOD/drivers/iommu/mock-smmu"
 link_dir "$TOP/drivers/iommu/arm/arm-smmu-v3" "$KMOD/drivers/iommu/arm/arm-smmu-v3"
+link_dir "$TOP/drivers/vfio" "$KMOD/drivers/vfio"

@@ -1,9 +1,9 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /init of the test VM. Mounts the pseudo file systems, loads iommufd.ko and
-# mock_smmu.ko, runs what the kernel command line asks for, unloads both
-# modules and powers off. Every step prints a "VMTEST:" marker that the host
+# /init of the test VM. Mounts the pseudo file systems, loads iommufd.ko,
+# the VFIO modules and mock_smmu.ko (those vmrun.sh copied in), runs what
+# the kernel command line asks for, unloads the modules and powers off. Every step prints a "VMTEST:" marker that the host
 # side (vmrun.sh) reads to decide the verdict.
 
 /bin/busybox --install -s /bin
@@ -26,15 +26,38 @@ if [ "$mode" = probe ]; then
 	poweroff -f
 fi
 
+# iommufd.ko, then the VFIO modules vmrun.sh copied in (VFIO with device
+# cdevs, built against it), then the mock, unless vmrun.sh left it out
+# (--no-mock: a VM with an IOMMU of its own).
+VFIO_MODS="irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci"
 load_modules() {
-	insmod /modules/iommufd.ko allow_unsafe_interrupts=1 $(cat /etc/iommufd.params 2>/dev/null) &&
-	insmod /modules/mock_smmu.ko $(cat /etc/mock_smmu.params 2>/dev/null)
-	echo "VMTEST: LOAD rc=$?"
+	local m rc
+
+	insmod /modules/iommufd.ko allow_unsafe_interrupts=1 $(cat /etc/iommufd.params 2>/dev/null)
+	rc=$?
+	for m in $VFIO_MODS; do
+		[ $rc = 0 ] && [ -f /modules/$m.ko ] || continue
+		insmod /modules/$m.ko
+		rc=$?
+	done
+	if [ $rc = 0 ] && [ -f /modules/mock_smmu.ko ]; then
+		insmod /modules/mock_smmu.ko $(cat /etc/mock_smmu.params 2>/dev/null)
+		rc=$?
+	fi
+	echo "VMTEST: LOAD rc=$rc"
 }
 
+# vfio-pci first (it releases the devices it bound), then the mock (its
+# devices leave their groups), the rest of VFIO, iommufd.ko last.
 unload_modules() {
-	rmmod mock_smmu && rmmod iommufd
-	echo "VMTEST: UNLOAD rc=$?"
+	local m rc=0
+
+	for m in vfio-pci mock_smmu vfio-pci-core vfio_iommu_type1 vfio \
+		 irqbypass iommufd; do
+		[ -f /modules/$m.ko ] || continue
+		rmmod "$(echo $m | tr - _)" || { rc=$?; break; }
+	done
+	echo "VMTEST: UNLOAD rc=$rc"
 }
 
 # The console shows only errors (quiet): a WARN(), printed as a warning,

@@ -31,7 +31,10 @@ Modes:
 
 Options:
   --kernel F        vmlinuz to boot (any kernel the modules were built for)
-  --modules DIR     directory holding iommufd.ko and mock_smmu.ko
+  --modules DIR     directory holding iommufd.ko and mock_smmu.ko; its
+                    VFIO modules (make modules builds them: vfio.ko,
+                    vfio_iommu_type1.ko, vfio-pci-core.ko, vfio-pci.ko, with
+                    Debian's irqbypass.ko), if there, are loaded too
   --bin-dir DIR     directory of test binaries, copied to /tests (on PATH)
   --tests "A B"     binaries of --bin-dir to run in test mode
   --run NAME        binary of --bin-dir to run in run mode
@@ -45,6 +48,9 @@ Options:
   --mock-param P    module parameter for mock_smmu.ko (repeatable),
                     e.g. --mock-param num_psmmus=2
   --iommufd-param P module parameter for iommufd.ko (repeatable)
+  --no-mock         do not load mock_smmu.ko (a VM with an IOMMU of its own)
+  --qemu-arg A      one more argument for QEMU's command line (repeatable),
+                    e.g. --qemu-arg -device --qemu-arg edu
   --timeout S       host-side limit for the whole boot (default 900; none
                     in shell mode)
   --accel A         kvm, tcg or auto (default: auto = kvm only if a probe
@@ -84,7 +90,8 @@ EOM
 TOP=$(cd "$(dirname "$0")/../../.." && pwd)
 KERNEL="" MODDIR="" BINDIR="" TESTS="" RUN="" PROG="" ARGS="" FILES=""
 MOCK_PARAMS="" IOMMUFD_PARAMS="" TIMEOUT=900 ACCEL=auto MEM=1024
-WORK=$TOP/build/vm MODE="" ALLOCATOR=debug DEBUG=0
+WORK=$TOP/build/vm MODE="" ALLOCATOR=debug DEBUG=0 NO_MOCK=0
+QEMU_EXTRA=()
 KEEP_RUNS=10
 
 # Quote one argument for the guest's sh: 'it'\''s'
@@ -97,7 +104,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel|--modules|--bin-dir|--tests|--run|--prog|--args|--files|\
 	--mock-param|--iommufd-param|--timeout|--accel|--work|--memory|\
-	--allocator)
+	--allocator|--qemu-arg)
 		if [ $# -lt 2 ]; then
 			echo "vmrun: $1 needs a value (see --help)" >&2
 			exit 2
@@ -121,6 +128,8 @@ while [ $# -gt 0 ]; do
 	--memory) MEM=$2; shift ;;
 	--allocator) ALLOCATOR=$2; shift ;;
 	--debug) DEBUG=1 ;;
+	--no-mock) NO_MOCK=1 ;;
+	--qemu-arg) QEMU_EXTRA+=("$2"); shift ;;
 	-h|--help) usage; exit 0 ;;
 	test|run|exec|shell) MODE=$1 ;;
 	--)
@@ -144,9 +153,11 @@ debug|production) ;;
 *) die "--allocator '$ALLOCATOR': use debug or production" ;;
 esac
 [ -f "$KERNEL" ] || die "kernel '$KERNEL' not found"
-for m in iommufd mock_smmu; do
+for m in iommufd $([ "$NO_MOCK" = 1 ] || echo mock_smmu); do
 	[ -f "$MODDIR/$m.ko" ] || die "module '$MODDIR/$m.ko' not found"
 done
+# The VFIO modules, in load order (init.sh loads what it finds)
+VFIO_MODS="irqbypass vfio vfio_iommu_type1 vfio-pci-core vfio-pci"
 for t in qemu-system-x86_64 cpio gzip readelf flock; do
 	command -v "$t" >/dev/null || die "'$t' is not installed (make deps installs what make test needs)"
 done
@@ -228,7 +239,11 @@ cp /bin/busybox "$ROOT/bin/busybox" || die "busybox-static is not installed"
 is_static "$ROOT/bin/busybox" || die "/bin/busybox is not static (install busybox-static)"
 cp "$TOP/tools/testing/vm/init.sh" "$ROOT/init"
 chmod +x "$ROOT/init"
-cp "$MODDIR/iommufd.ko" "$MODDIR/mock_smmu.ko" "$ROOT/modules/"
+cp "$MODDIR/iommufd.ko" "$ROOT/modules/"
+[ "$NO_MOCK" = 1 ] || cp "$MODDIR/mock_smmu.ko" "$ROOT/modules/"
+for m in $VFIO_MODS; do
+	[ ! -f "$MODDIR/$m.ko" ] || cp "$MODDIR/$m.ko" "$ROOT/modules/"
+done
 echo "$MOCK_PARAMS" >"$ROOT/etc/mock_smmu.params"
 echo "$IOMMUFD_PARAMS" >"$ROOT/etc/iommufd.params"
 if [ -n "$BINDIR" ]; then
@@ -274,7 +289,8 @@ qemu_cmd() {
 	QEMU_CMD=(qemu-system-x86_64 -accel "$acc" -cpu "$cpu" -m "$MEM" -smp 2
 		-nographic -no-reboot -kernel "$KERNEL"
 		-initrd "$RUNDIR/initramfs.cpio.gz"
-		-append "$APPEND vmtest.mode=$mode${VMTEST_EXTRA:-}" "$@")
+		-append "$APPEND vmtest.mode=$mode${VMTEST_EXTRA:-}"
+		${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"} "$@")
 }
 
 if [ "$ACCEL" = auto ]; then
