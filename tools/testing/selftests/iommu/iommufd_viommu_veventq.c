@@ -14,6 +14,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "kselftest_harness.h"
@@ -806,6 +807,161 @@ TEST_F(veventq, churn)
 	EXPECT_EQ(before.viommus, after.viommus);
 	EXPECT_EQ(before.vdevices, after.vdevices);
 	EXPECT_EQ(before.vmids, after.vmids);
+}
+
+/* ---- Under fault injection (the debug kernel's fail-nth) ---------------- */
+
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#define DEBUGFS		"/sys/kernel/debug"
+
+static const char *const fault_knobs[][2] = {
+	{ "failslab/ignore-gfp-wait", "N" },
+	{ "fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "failslab/verbose", "0" },
+	{ "fail_page_alloc/verbose", "0" },
+	{ "fail_usercopy/verbose", "0" },
+};
+
+static int knob_write(const char *name, const char *val)
+{
+	char path[128];
+	ssize_t len;
+	int kfd;
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s", name);
+	kfd = open(path, O_WRONLY);
+	if (kfd < 0)
+		return -errno;
+	len = write(kfd, val, strlen(val));
+	close(kfd);
+	return len == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+static void nth_arm(struct __test_metadata *_metadata, int nfd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	ASSERT_EQ(len, pwrite(nfd, buf, len, 0));
+}
+
+/* Disarm; true if the fault was injected (see iommufd_viommu_fail_nth.c) */
+static bool nth_disarm(struct __test_metadata *_metadata, int nfd)
+{
+	char buf[16];
+	ssize_t len = pread(nfd, buf, sizeof(buf) - 1, 0);
+	bool fired = false;
+
+	if (len < 0) {
+		EXPECT_EQ(EFAULT, errno);
+	} else {
+		buf[len] = 0;
+		fired = strtoul(buf, NULL, 10) == 0;
+	}
+	if (pwrite(nfd, "0", 1, 0) != 1)
+		EXPECT_EQ(1, pwrite(nfd, "0", 1, 0));
+	return fired;
+}
+
+/*
+ * Every fault point of IOMMU_VEVENTQ_ALLOC fails it with ENOMEM or EFAULT
+ * and leaves nothing behind (the next allocation gets the same ID, no
+ * EEXIST); a report that cannot get memory is lost and counted in the
+ * sequence numbers like an overflow.
+ */
+TEST_F(veventq, fail_nth)
+{
+	struct mock_smmu_event_counters c0, c1;
+	uint32_t id0, id, raised = 0, nomem, normal = 0, last = 0;
+	struct rec recs[64];
+	char buf[sizeof(recs)];
+	unsigned int n, k;
+	bool fired, lost_hdr = false;
+	ssize_t len, off;
+	int nfd, vfd, rc;
+
+	nfd = open(FAIL_NTH, O_RDWR);
+	if (nfd < 0)
+		SKIP(return, "no " FAIL_NTH " (not the debug kernel)");
+	for (k = 0; k < ARRAY_SIZE(fault_knobs); k++)
+		ASSERT_EQ(0, knob_write(fault_knobs[k][0], fault_knobs[k][1]));
+
+	ASSERT_EQ(0, veventq_alloc(self->fd, self->viommu_id,
+				   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 64, &id0,
+				   &vfd));
+	close(vfd);
+	ASSERT_EQ(0, iommufd_destroy(self->fd, id0));
+	for (n = 1; n < 1000; n++) {
+		nth_arm(_metadata, nfd, n);
+		rc = veventq_alloc(self->fd, self->viommu_id,
+				   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 64, &id,
+				   &vfd);
+		fired = nth_disarm(_metadata, nfd);
+		if (rc) {
+			ASSERT_TRUE(rc == -ENOMEM || rc == -EFAULT)
+				TH_LOG("fault %u: errno %d", n, -rc);
+			ASSERT_EQ(0, veventq_alloc(self->fd, self->viommu_id,
+						   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+						   64, &id, &vfd))
+				TH_LOG("fault %u left a vEVENTQ behind", n);
+		}
+		ASSERT_EQ(id0, id) TH_LOG("fault %u leaked an ID", n);
+		close(vfd);
+		ASSERT_EQ(0, iommufd_destroy(self->fd, id));
+		if (!rc && !fired)
+			break;
+	}
+	ASSERT_GT(1000, n);
+	ksft_print_msg("IOMMU_VEVENTQ_ALLOC: %u fault points\n", n - 1);
+
+	/* Reports with each fault point of MOCK_SMMU_RAISE_EVENT failed */
+	ASSERT_EQ(0, veventq_alloc(self->fd, self->viommu_id,
+				   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 64, &id,
+				   &vfd));
+	ASSERT_EQ(0, evt_counters(self->mfd, 0, &c0));
+	for (n = 1; n < 60; n++) {
+		nth_arm(_metadata, nfd, n);
+		rc = raise_n(self->mfd, 0, EVT_F_TRANSLATION, PSID, n);
+		fired = nth_disarm(_metadata, nfd);
+		ASSERT_TRUE(rc == 0 || rc == -EFAULT) TH_LOG("errno %d", -rc);
+		if (!rc)
+			raised++;
+		if (!rc && !fired)
+			break;
+	}
+	ASSERT_EQ(0, evt_counters(self->mfd, 0, &c1));
+	nomem = c1.nomem - c0.nomem;
+	EXPECT_EQ(raised, c1.raised - c0.raised);
+	EXPECT_EQ(raised - nomem, c1.reported - c0.reported);
+	ksft_print_msg("raised %u, lost for lack of memory %u\n", raised,
+		       nomem);
+
+	/* The queued ones and the lost ones share the numbers 0..raised-1 */
+	len = vread(vfd, buf, sizeof(buf));
+	ASSERT_LE(0, len);
+	for (off = 0; off < len; ) {
+		struct iommufd_vevent_header *hdr = (void *)(buf + off);
+
+		EXPECT_LE(last, hdr->sequence);
+		last = hdr->sequence;
+		if (hdr->flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+			/* Only ever the last one */
+			EXPECT_FALSE(lost_hdr);
+			lost_hdr = true;
+			off += HDR_SIZE;
+			EXPECT_EQ(len, off);
+		} else {
+			normal++;
+			off += REC_SIZE;
+		}
+	}
+	EXPECT_EQ(raised - nomem, normal);
+	/* The last number is the last report's, queued or lost */
+	if (raised)
+		EXPECT_EQ(raised - 1, last);
+	EXPECT_TRUE(!lost_hdr || nomem);
+	close(vfd);
+	close(nfd);
 }
 
 TEST_HARNESS_MAIN
