@@ -19,6 +19,9 @@
 #   make test-upstream  upstream's own selftests (6.12's, 7.3's vIOMMU
 #                 fixture), unmodified, against a test build of iommufd.ko
 #                 [UPSTREAM_PARTS="stock debug"]
+#   make test-intel-iommu  real DMA: QEMU's edu device behind QEMU's
+#                 intel-iommu (q35, no mock), through its VFIO cdev and
+#                 iommufd (iommufd_vfio_dma)
 #
 # Everything downloaded, unpacked and built is cached under build/.
 
@@ -54,6 +57,13 @@ VM_ARGS = --kernel $(VMLINUZ) --modules $(MODULES_OUT) --bin-dir $(SELFTEST_OUT)
 VM_TIMEOUT ?= 1500
 PSMMUS ?=
 VM_MOCK_PARAMS = $(if $(PSMMUS),--mock-param num_psmmus=$(PSMMUS))
+# make test: two of QEMU's edu PCI devices (1234:11e8), given to pSMMU 0 and
+# 1 by the mock's pci= parameter, for iommufd_vfio_vmm (VFIO device cdevs).
+# Empty VM_PCI_ARGS: no edu devices, and that test skips.
+VM_PCI_ARGS ?= -device edu,addr=1e.0 -device edu,addr=1f.0
+VM_PCI_MOCK_PARAM ?= pci=1234:11e8@0,1234:11e8@1
+VM_PCI = $(foreach a,$(VM_PCI_ARGS),--qemu-arg $(a)) \
+	$(if $(VM_PCI_ARGS),--mock-param $(VM_PCI_MOCK_PARAM))
 # vm-exec and shell: more module parameters, and what to copy in. ARGS is
 # read from the environment (make puts command-line variables there), so
 # that its quotes reach vmrun.sh intact.
@@ -76,12 +86,12 @@ Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
 	vm-exec shell bench clean distclean help debug-kernel debug-modules \
-	test-debug test-debug-controls test-upstream
+	test-debug test-debug-controls test-upstream test-intel-iommu
 
 all: modules selftests
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,27p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -108,12 +118,16 @@ modules: src
 		$(IMAGE_MODULES)/irqbypass.ko $(MODULES_OUT)/
 
 # The uAPI a VMM compiles against: the 6.12 header with this project's
-# additions (patches/uapi/), installed like the kernel's headers_install.
+# additions (patches/uapi/), installed like the kernel's headers_install,
+# and 6.12's linux/vfio.h (the device cdev ioctls), unmodified.
 headers_install: src
 	$(Q)mkdir -p $(INSTALL_HDR_PATH)/include/linux
 	$(Q)install -m 0644 $(KMOD)/include/uapi/linux/iommufd.h \
 		$(INSTALL_HDR_PATH)/include/linux/iommufd.h
-	@echo "[hdr] installed linux/iommufd.h under $(INSTALL_HDR_PATH)/include"
+	$(Q)cd $(KDIR) && scripts/headers_install.sh \
+		$(KSRC)/include/uapi/linux/vfio.h \
+		$(INSTALL_HDR_PATH)/include/linux/vfio.h
+	@echo "[hdr] installed linux/iommufd.h and linux/vfio.h under $(INSTALL_HDR_PATH)/include"
 
 selftests: headers_install
 	@echo "[build] kselftests"
@@ -124,7 +138,7 @@ selftests: headers_install
 		UAPI_INCLUDE=$(INSTALL_HDR_PATH)/include MOCK_INCLUDE=$(TOP)/drivers/iommu/mock-smmu
 
 test: modules selftests
-	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) --timeout $(VM_TIMEOUT) \
+	$(Q)$(VMRUN) $(VM_ARGS) $(VM_MOCK_PARAMS) $(VM_PCI) --timeout $(VM_TIMEOUT) \
 		--tests "$$(cat $(SELFTEST_OUT)/TESTS)" test
 
 run: modules selftests
@@ -198,6 +212,29 @@ test-debug: debug-modules selftests
 test-debug-controls: debug-modules
 	$(Q)$(TOP)/tools/testing/vm/tests/debug.sh --kernel $(DEBUG_VMLINUZ) \
 		--kdir $(DEBUG_KDIR) --modules $(DEBUG_MODULES)
+
+# ---- A real IOMMU: QEMU's intel-iommu on q35 ------------------------------
+#
+# The second VM configuration: a q35 machine with QEMU's emulated VT-d
+# (interrupt remapping on; kernel-irqchip=split is what it needs with KVM
+# and is ignored by TCG) and an edu PCI device behind it, without the mock.
+# Debian's 6.12 turns VT-d on by default (INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF)
+# with translated DMA domains, so the kernel needs no extra parameter. The
+# IOMMU comes before the device on QEMU's command line. No NIC: nothing
+# else to do DMA.
+#
+# iommufd.ko gets allow_unsafe_interrupts=0 (after init.sh's 1): VT-d's
+# interrupt remapping isolates MSIs, so binding needs no override here.
+INTEL_IOMMU_QEMU_ARGS := -M q35,kernel-irqchip=split \
+	-device intel-iommu,intremap=on -device edu -nic none
+INTEL_IOMMU_VM_ARGS = --no-mock \
+	$(foreach a,$(INTEL_IOMMU_QEMU_ARGS),--qemu-arg $(a)) \
+	--iommufd-param allow_unsafe_interrupts=0
+INTEL_IOMMU_TESTS ?= iommufd_vfio_dma
+
+test-intel-iommu: modules selftests
+	$(Q)$(VMRUN) $(VM_ARGS) $(INTEL_IOMMU_VM_ARGS) --timeout $(VM_TIMEOUT) \
+		--tests "$(INTEL_IOMMU_TESTS)" test
 
 # ---- Upstream's own selftests ------------------------------------------------
 #

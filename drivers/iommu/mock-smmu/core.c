@@ -3,10 +3,12 @@
  * Mock ARM SMMUv3 driver: registers num_psmmus mock physical SMMU instances
  * as iommu_devices on the running kernel, so that iommufd and its vIOMMU
  * support can be exercised on any machine. Devices are created on request
- * of a test through /dev/mock_smmu (see ctl.c).
+ * of a test through /dev/mock_smmu (see ctl.c); PCI devices of the machine
+ * can be given to pSMMUs with the pci= parameter (see pci.c).
  */
 #include <linux/bitfield.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <uapi/linux/iommufd.h>
 
@@ -28,9 +30,13 @@ unsigned int mock_num_psmmus(void)
 	return num_psmmus;
 }
 
+/*
+ * NULL for a pSMMU that is not registered yet: pSMMU i is registered, and
+ * probes the devices already present, before pSMMU i + 1 exists.
+ */
 struct mock_psmmu *mock_psmmu_get(unsigned int idx)
 {
-	return idx < num_psmmus ? psmmus[idx] : NULL;
+	return idx < num_psmmus ? READ_ONCE(psmmus[idx]) : NULL;
 }
 
 const struct device_type mock_dev_type = {
@@ -45,9 +51,30 @@ const struct device_type mock_dev_type = {
  */
 struct mock_dev *mock_dev_from_dev(struct device *dev)
 {
-	const struct mock_pdata *pdata = dev_get_platdata(dev);
+	const struct mock_pdata *pdata;
 
+	/* A PCI device's is set by mock_pci_probe() */
+	if (dev_is_pci(dev))
+		return dev_iommu_priv_get(dev);
+	pdata = dev_get_platdata(dev);
 	return pdata->mdev;
+}
+
+/**
+ * mock_dev_of() - The mock device behind any device, if it has one
+ * @dev: A device, probed by some IOMMU driver or none
+ *
+ * Return: the mock device of @dev if @dev is a mock platform device or a
+ * PCI device behind a pSMMU, otherwise NULL.
+ */
+struct mock_dev *mock_dev_of(struct device *dev)
+{
+	if (dev->type == &mock_dev_type)
+		return mock_dev_from_dev(dev);
+	if (dev_is_pci(dev) && dev->iommu && dev->iommu->iommu_dev &&
+	    dev->iommu->iommu_dev->ops == &mock_smmu_ops)
+		return mock_dev_from_dev(dev);
+	return NULL;
 }
 
 /* The STE of a device no longer implements @domain: release what it held */
@@ -125,15 +152,34 @@ struct iommu_domain mock_blocked_domain = {
 	.ops = &mock_blocked_ops,
 };
 
+/*
+ * Asked for every device of the machine: ours are the devices ctl.c created
+ * and the PCI devices the pci= parameter names.
+ */
 static struct iommu_device *mock_probe_device(struct device *dev)
 {
 	struct mock_dev *mdev;
 
-	/* Only the devices ctl.c created are ours */
+	if (dev_is_pci(dev))
+		return mock_pci_probe(to_pci_dev(dev));
 	if (dev->type != &mock_dev_type)
 		return ERR_PTR(-ENODEV);
 	mdev = mock_dev_from_dev(dev);
 	return &mdev->psmmu->iommu;
+}
+
+static void mock_release_device(struct device *dev)
+{
+	if (dev_is_pci(dev))
+		mock_pci_release(to_pci_dev(dev));
+}
+
+/* PCI devices are grouped as the PCI topology says (ACS, DMA aliases) */
+static struct iommu_group *mock_device_group(struct device *dev)
+{
+	if (dev_is_pci(dev))
+		return pci_device_group(dev);
+	return generic_device_group(dev);
 }
 
 static bool mock_capable(struct device *dev, enum iommu_cap cap)
@@ -162,7 +208,8 @@ const struct iommu_ops mock_smmu_ops = {
 	.hw_info = mock_hw_info,
 	.domain_alloc_user = mock_domain_alloc_user,
 	.probe_device = mock_probe_device,
-	.device_group = generic_device_group,
+	.release_device = mock_release_device,
+	.device_group = mock_device_group,
 	.pgsize_bitmap = PAGE_SIZE,
 	.owner = THIS_MODULE,
 	.blocked_domain = &mock_blocked_domain,
@@ -188,8 +235,9 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 	psmmu->idr[1] = FIELD_PREP(IDR1_SIDSIZE, 32) |
 			FIELD_PREP(IDR1_SSIDSIZE, 20);
 	psmmu->idr[3] = IDR3_RIL;
+	/* Every granule: QEMU's accelerated SMMUv3 wants all three */
 	psmmu->idr[5] = FIELD_PREP(IDR5_OAS, IDR5_OAS_48_BIT) | IDR5_GRAN4K |
-			IDR5_GRAN64K;
+			IDR5_GRAN16K | IDR5_GRAN64K;
 	/* ProductID carries the instance so a VMM can tell them apart */
 	psmmu->iidr = FIELD_PREP(IIDR_IMPLEMENTER, MOCK_IIDR_IMPL) |
 		      FIELD_PREP(IIDR_PRODUCTID, idx);
@@ -210,12 +258,15 @@ static struct mock_psmmu *mock_psmmu_create(unsigned int idx)
 				    idx);
 	if (rc)
 		goto err_cmdq;
+	/* Registering probes the devices present, PCI ones included */
+	WRITE_ONCE(psmmus[idx], psmmu);
 	rc = iommu_device_register(&psmmu->iommu, &mock_smmu_ops, NULL);
 	if (rc)
-		goto err_sysfs;
+		goto err_unpublish;
 	return psmmu;
 
-err_sysfs:
+err_unpublish:
+	WRITE_ONCE(psmmus[idx], NULL);
 	iommu_device_sysfs_remove(&psmmu->iommu);
 err_cmdq:
 	mock_cmdq_destroy(psmmu);
@@ -232,7 +283,8 @@ static void mock_psmmu_destroy(struct mock_psmmu *psmmu)
 	iommu_device_sysfs_remove(&psmmu->iommu);
 	/* Every device, domain and vIOMMU is gone before the module exits */
 	WARN_ON(!xa_empty(&psmmu->streams) || !xa_empty(&psmmu->vdevs));
-	WARN_ON(psmmu->nr_devices || psmmu->nr_viommus || psmmu->nr_vdevices);
+	WARN_ON(psmmu->nr_devices || psmmu->nr_pci_devices ||
+		psmmu->nr_viommus || psmmu->nr_vdevices);
 	arm_vsmmu_smmu_destroy(&psmmu->vsmmu);
 	mock_cmdq_destroy(psmmu);
 	xa_destroy(&psmmu->streams);
@@ -260,10 +312,14 @@ static int __init mock_smmu_init(void)
 	psmmus = kcalloc(num_psmmus, sizeof(*psmmus), GFP_KERNEL);
 	if (!psmmus)
 		return -ENOMEM;
+	rc = mock_pci_init();
+	if (rc)
+		goto err_free;
 	for (i = 0; i != num_psmmus; i++) {
-		psmmus[i] = mock_psmmu_create(i);
-		if (IS_ERR(psmmus[i])) {
-			rc = PTR_ERR(psmmus[i]);
+		struct mock_psmmu *psmmu = mock_psmmu_create(i);
+
+		if (IS_ERR(psmmu)) {
+			rc = PTR_ERR(psmmu);
 			goto err_destroy;
 		}
 	}
@@ -278,7 +334,11 @@ static int __init mock_smmu_init(void)
 err_viommu:
 	mock_viommu_unregister();
 err_destroy:
+	mock_pci_exit();
 	mock_psmmus_destroy(i);
+	return rc;
+err_free:
+	kfree(psmmus);
 	return rc;
 }
 
@@ -286,6 +346,8 @@ static void __exit mock_smmu_exit(void)
 {
 	mock_ctl_exit();
 	mock_viommu_unregister();
+	/* Unregistering the pSMMUs releases their PCI devices */
+	mock_pci_exit();
 	mock_psmmus_destroy(num_psmmus);
 }
 

@@ -18,6 +18,7 @@
 
 struct iommufd_device;
 struct mock_smmu_counters;
+struct pci_dev;
 
 /* SMMU_IDR0..5 fields the mock reports (architecture bit positions) */
 #define IDR0_S2P		BIT(0)
@@ -36,6 +37,7 @@ struct mock_smmu_counters;
 #define IDR5_OAS		GENMASK(2, 0)
 #define IDR5_OAS_48_BIT		5
 #define IDR5_GRAN4K		BIT(4)
+#define IDR5_GRAN16K		BIT(5)
 #define IDR5_GRAN64K		BIT(6)
 #define IIDR_IMPLEMENTER	GENMASK(11, 0)
 #define IIDR_PRODUCTID		GENMASK(31, 20)
@@ -69,8 +71,12 @@ struct mock_psmmu {
 	struct xarray streams;
 	/* StreamID -> struct mock_vdevice of the stream, under @lock */
 	struct xarray vdevs;
-	/* Counters reported by MOCK_SMMU_GET_COUNTERS, under @lock */
+	/*
+	 * Counters reported by MOCK_SMMU_GET_COUNTERS, under @lock; the PCI
+	 * devices are not in @nr_devices but in @nr_pci_devices
+	 */
 	u64 nr_devices;
+	u64 nr_pci_devices;
 	u64 nr_viommus;
 	u64 nr_vdevices;
 	u64 nr_nested_attached;
@@ -94,12 +100,21 @@ struct mock_ste {
 
 struct mock_vdevice;
 
-/* A mock platform device with one StreamID, owned by a test's open file. */
+/*
+ * A device with one StreamID behind a pSMMU: a mock platform device owned by
+ * a test's open file (@pdev, @handle, and the iommufd state below), or a PCI
+ * device the pci= parameter gave the pSMMU (@pci, @pci_node, @pinned; see
+ * pci.c), whose StreamID is its requester ID.
+ */
 struct mock_dev {
 	struct platform_device *pdev;
+	struct pci_dev *pci;
 	struct mock_psmmu *psmmu;
 	u32 sid;
 	u32 handle;
+	/* PCI: in pci.c's list, and whether its bound driver pins the module */
+	struct list_head pci_node;
+	bool pinned;
 	/* Bound to an iommufd context, and attached to a HWPT */
 	struct iommufd_device *idev;
 	bool attached;
@@ -173,6 +188,7 @@ unsigned int mock_num_psmmus(void);
 void mock_psmmu_get_counters(struct mock_psmmu *psmmu,
 			     struct mock_smmu_counters *cnt);
 struct mock_dev *mock_dev_from_dev(struct device *dev);
+struct mock_dev *mock_dev_of(struct device *dev);
 void mock_dev_set_domain(struct mock_dev *mdev, const struct mock_ste *target,
 			 struct iommu_domain *domain);
 
@@ -209,6 +225,11 @@ void mock_evtq_get_counters(struct mock_psmmu *psmmu,
 
 int mock_ctl_init(void);
 void mock_ctl_exit(void);
+
+int mock_pci_init(void);
+void mock_pci_exit(void);
+struct iommu_device *mock_pci_probe(struct pci_dev *pdev);
+void mock_pci_release(struct pci_dev *pdev);
 
 /*
  * Command queue of each pSMMU (cmdq.c) and the hardware model that executes

@@ -117,7 +117,8 @@ struct mock_smmu_get_ste {
  * struct mock_smmu_counters - ioctl(MOCK_SMMU_GET_COUNTERS)
  * @psmmu: Index of the pSMMU (EINVAL if out of range)
  * @__reserved: Must be 0
- * @devices: Mock devices behind the pSMMU
+ * @devices: Mock devices MOCK_SMMU_DEV_CREATE created behind the pSMMU (the
+ *           PCI devices the module parameter pci= gives it are not counted)
  * @vmids: VMIDs the pSMMU has allocated (for paging domains and vIOMMUs)
  * @viommus: vIOMMUs that span the pSMMU
  * @vdevices: vDEVICEs of devices behind the pSMMU

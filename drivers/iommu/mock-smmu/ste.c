@@ -28,7 +28,9 @@ int mock_stream_add(struct mock_dev *mdev)
 	mock_ste_make_abort(&mdev->ste);
 	mutex_lock(&psmmu->lock);
 	rc = xa_insert(&psmmu->streams, mdev->sid, mdev, GFP_KERNEL);
-	if (!rc)
+	if (!rc && mdev->pci)
+		psmmu->nr_pci_devices++;
+	else if (!rc)
 		psmmu->nr_devices++;
 	mutex_unlock(&psmmu->lock);
 	return rc == -EBUSY ? -EEXIST : rc;
@@ -46,8 +48,13 @@ void mock_stream_remove(struct mock_dev *mdev)
 	struct mock_psmmu *psmmu = mdev->psmmu;
 
 	mutex_lock(&psmmu->lock);
-	if (!WARN_ON(xa_erase(&psmmu->streams, mdev->sid) != mdev))
+	if (WARN_ON(xa_erase(&psmmu->streams, mdev->sid) != mdev))
+		goto out;
+	if (mdev->pci)
+		psmmu->nr_pci_devices--;
+	else
 		psmmu->nr_devices--;
+out:
 	mutex_unlock(&psmmu->lock);
 }
 

@@ -80,11 +80,13 @@ static int mock_vdevice_init(struct iommufd_vdevice *vdev)
 	struct mock_dev *mdev;
 	int pidx, rc;
 
-	/* The virtual StreamID of SMMUv3 is 32 bits wide */
-	if (vdev->dev->type != &mock_dev_type || vdev->virt_id > U32_MAX)
+	/*
+	 * The virtual StreamID of SMMUv3 is 32 bits wide. The device is
+	 * bound, so the mock device cannot go away here.
+	 */
+	mdev = mock_dev_of(vdev->dev);
+	if (!mdev || vdev->virt_id > U32_MAX)
 		return -EINVAL;
-	/* The device is bound, so the mock device cannot go away here */
-	mdev = mock_dev_from_dev(vdev->dev);
 	psmmu = mdev->psmmu;
 	pidx = arm_vsmmu_pidx(vsmmu, &psmmu->vsmmu);
 	if (pidx < 0)
@@ -116,8 +118,7 @@ static const struct iommufd_viommu_ops mock_viommu_ops = {
 
 static size_t mock_get_viommu_size(struct device *dev, u32 viommu_type)
 {
-	if (viommu_type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3 ||
-	    dev->type != &mock_dev_type)
+	if (viommu_type != IOMMU_VIOMMU_TYPE_ARM_SMMUV3 || !mock_dev_of(dev))
 		return 0;
 	/* Room for every pSMMU: a spanning vIOMMU needs it */
 	return arm_vsmmu_size(mock_num_psmmus());

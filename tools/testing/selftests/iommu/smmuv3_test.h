@@ -238,4 +238,37 @@ static_assert(SMMU_STE0_NESTING_ALLOWED == 0xf80fffffffffffffULL,
 static_assert(SMMU_STE1_NESTING_ALLOWED == 0x380000ffULL,
 	      "STE word 1 fields a guest may set");
 
+/* ---- ID registers: IOMMU_GET_HW_INFO's idr[0..5] ---------------------- */
+
+#define SMMU_IDR0_S2P		SMMU_BIT(0)
+#define SMMU_IDR0_S1P		SMMU_BIT(1)
+#define SMMU_IDR0_TTF		SMMU_GENMASK(3, 2)
+#define SMMU_IDR0_ATS		SMMU_BIT(10)
+#define SMMU_IDR0_TTENDIAN	SMMU_GENMASK(22, 21)
+#define SMMU_IDR0_ST_LEVEL	SMMU_GENMASK(28, 27)
+#define SMMU_IDR1_SIDSIZE	SMMU_GENMASK(5, 0)
+#define SMMU_IDR1_SSIDSIZE	SMMU_GENMASK(10, 6)
+#define SMMU_IDR3_RIL		SMMU_BIT(10)
+#define SMMU_IDR5_OAS		SMMU_GENMASK(2, 0)
+#define SMMU_IDR5_GRAN4K	SMMU_BIT(4)
+#define SMMU_IDR5_GRAN16K	SMMU_BIT(5)
+#define SMMU_IDR5_GRAN64K	SMMU_BIT(6)
+
+/* TTF: AArch32, AArch64, or both; TTENDIAN: mixed, little, big endian */
+#define SMMU_TTF_AARCH64	2
+#define SMMU_TTENDIAN_LE	2
+/* ST_LEVEL: linear stream table only, or 2-level too */
+#define SMMU_ST_LEVEL_2LVL	1
+/* OAS encodings 0..7 */
+#define SMMU_OAS_44_BIT		4
+#define SMMU_OAS_48_BIT		5
+
+/* The output address size in bits of IDR5.OAS @oas, 0 if reserved */
+static inline unsigned int smmu_oas_bits(unsigned int oas)
+{
+	static const unsigned char bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+	return oas < sizeof(bits) ? bits[oas] : 0;
+}
+
 #endif /* __SMMUV3_TEST_H */
