@@ -21,6 +21,7 @@
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <uapi/linux/iommufd.h>
 
 struct device;
 struct iommu_device;
@@ -48,6 +49,7 @@ enum iommufd_object_type {
 	IOMMUFD_OBJ_FAULT,
 	IOMMUFD_OBJ_VIOMMU,
 	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
 #ifdef CONFIG_IOMMUFD_TEST
 	IOMMUFD_OBJ_SELFTEST,
 #endif
@@ -80,6 +82,9 @@ struct iommufd_object {
  *               iommufd_viommu_find_vdev() returned; a vDEVICE leaves @vdevs
  *               under it held for writing, so no work for a destroyed
  *               virtual ID is issued after IOMMU_DESTROY of it returned
+ * @veventqs: Its vEVENTQs (struct iommufd_veventq), at most one per type
+ * @veventqs_rwsem: Protects @veventqs: held for reading while an event is
+ *                  reported, for writing while a vEVENTQ is added or removed
  * @type: enum iommu_viommu_type
  * @flags: enum iommu_viommu_alloc_flags (this project's extension
  *         IOMMU_VIOMMU_ALLOC_FLAG_SPAN); upstream has none
@@ -94,6 +99,8 @@ struct iommufd_viommu {
 	const struct iommufd_viommu_ops *ops;
 	struct xarray vdevs;
 	struct rw_semaphore vdevs_rwsem;
+	struct list_head veventqs;
+	struct rw_semaphore veventqs_rwsem;
 	u32 type;
 	u32 flags;
 	const struct iommufd_viommu_driver *drv;
@@ -184,5 +191,8 @@ void iommufd_viommu_unregister_driver(const struct iommufd_viommu_driver *drv);
 
 struct iommufd_vdevice *iommufd_viommu_find_vdev(struct iommufd_viommu *viommu,
 						 unsigned long vdev_id);
+int iommufd_viommu_report_event(struct iommufd_viommu *viommu,
+				enum iommu_veventq_type type,
+				const void *event_data, size_t data_len);
 
 #endif /* __LINUX_IOMMUFD_VIOMMU_H */

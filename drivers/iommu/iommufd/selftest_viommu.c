@@ -16,7 +16,9 @@
  *    struct iommu_viommu_invalidate_selftest entries, which clear entries of
  *    the four-entry cache of the device a vdev_id names;
  *  - IOMMU_TEST_OP_DEV_CHECK_CACHE, which compares one entry of a device's
- *    cache with a value.
+ *    cache with a value;
+ *  - IOMMU_TEST_OP_TRIGGER_VEVENT, which reports an event of type
+ *    IOMMU_VEVENTQ_TYPE_SELFTEST holding the device's virtual ID.
  *
  * Nothing here knows of any hardware: the core needs no SMMUv3 to work.
  */
@@ -271,6 +273,42 @@ int iommufd_selftest_dev_check_cache(struct iommufd_ucmd *ucmd, u32 idev_id,
 	entries = iommufd_selftest_dev_cache(idev->dev);
 	if (!entries || READ_ONCE(entries[cache_id]) != cache)
 		rc = -EINVAL;
+	iommufd_put_object(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+/**
+ * iommufd_selftest_trigger_vevent() - IOMMU_TEST_OP_TRIGGER_VEVENT
+ * @ucmd: The ioctl
+ * @dev_id: A bound device with a vDEVICE
+ *
+ * Reports one event of type IOMMU_VEVENTQ_TYPE_SELFTEST carrying the
+ * vDEVICE's virtual ID to the vDEVICE's vIOMMU. The device's group lock
+ * keeps the vDEVICE, and so its vIOMMU, for the time of the report.
+ *
+ * Return: 0, -ENOENT for a device without a vDEVICE, or what
+ * iommufd_viommu_report_event() returns (-EOPNOTSUPP without a vEVENTQ of
+ * the type).
+ */
+int iommufd_selftest_trigger_vevent(struct iommufd_ucmd *ucmd, u32 dev_id)
+{
+	struct iommu_viommu_event_selftest event = {};
+	struct iommufd_vdevice *vdev;
+	struct iommufd_device *idev;
+	int rc = -ENOENT;
+
+	idev = iommufd_get_device(ucmd, dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	mutex_lock(&idev->igroup->lock);
+	vdev = idev->vdev;
+	if (vdev) {
+		event.virt_id = vdev->virt_id;
+		rc = iommufd_viommu_report_event(vdev->viommu,
+						 IOMMU_VEVENTQ_TYPE_SELFTEST,
+						 &event, sizeof(event));
+	}
+	mutex_unlock(&idev->igroup->lock);
 	iommufd_put_object(ucmd->ictx, &idev->obj);
 	return rc;
 }

@@ -19,6 +19,7 @@ int iommufd_selftest_viommu_register(const struct iommu_ops *mock_ops);
 void iommufd_selftest_viommu_unregister(void);
 int iommufd_selftest_dev_check_cache(struct iommufd_ucmd *ucmd, u32 idev_id,
 				     u32 cache_id, u32 cache);
+int iommufd_selftest_trigger_vevent(struct iommufd_ucmd *ucmd, u32 dev_id);
 
 /* selftest.c: the cache entries of a mock device, NULL for another device */
 u32 *iommufd_selftest_dev_cache(struct device *dev);

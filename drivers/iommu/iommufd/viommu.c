@@ -93,6 +93,8 @@ int iommufd_viommu_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	refcount_inc(&hwpt_paging->common.obj.users);
 	init_rwsem(&viommu->vdevs_rwsem);
 	xa_init(&viommu->vdevs);
+	INIT_LIST_HEAD(&viommu->veventqs);
+	init_rwsem(&viommu->veventqs_rwsem);
 
 	rc = viommu->drv->viommu_init(viommu, hwpt_paging->common.domain, NULL);
 	if (rc)
@@ -129,6 +131,8 @@ void iommufd_viommu_destroy(struct iommufd_object *obj)
 
 	/* Every vDEVICE holds the vIOMMU, so none is left */
 	WARN_ON(!xa_empty(&viommu->vdevs));
+	/* and so does every vEVENTQ */
+	WARN_ON(!list_empty(&viommu->veventqs));
 	if (viommu->ops && viommu->ops->destroy)
 		viommu->ops->destroy(viommu);
 	xa_destroy(&viommu->vdevs);

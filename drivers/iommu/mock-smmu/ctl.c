@@ -352,9 +352,30 @@ static int mock_ctl_cmdq_raw(struct mock_smmu_cmdq_raw *cmd)
 	return mock_cmdq_ops.sync(&psmmu->vsmmu);
 }
 
+static int mock_ctl_raise_event(struct mock_smmu_event *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+
+	if (!psmmu || cmd->__reserved)
+		return -EINVAL;
+	mock_evtq_raise(psmmu, cmd->evt);
+	return 0;
+}
+
+static int mock_ctl_event_counters(struct mock_smmu_event_counters *cmd)
+{
+	struct mock_psmmu *psmmu = mock_psmmu_get(cmd->psmmu);
+
+	if (!psmmu || cmd->__reserved)
+		return -EINVAL;
+	mock_evtq_get_counters(psmmu, cmd);
+	return 0;
+}
+
 /*
- * The command queue ioctls use nothing of the file, so they do not take its
- * lock: threads sharing a file can put commands on a queue concurrently.
+ * The command queue and event ioctls use nothing of the file, so they do
+ * not take its lock: threads sharing a file can put commands on a queue,
+ * or raise events, concurrently.
  * Return -ENOIOCTLCMD for the other ioctls.
  */
 static long mock_ctl_cmdq_ioctl(unsigned int ioctl, void *buf)
@@ -370,6 +391,10 @@ static long mock_ctl_cmdq_ioctl(unsigned int ioctl, void *buf)
 		return mock_ctl_inject_fault(buf);
 	case MOCK_SMMU_CMDQ_RAW:
 		return mock_ctl_cmdq_raw(buf);
+	case MOCK_SMMU_RAISE_EVENT:
+		return mock_ctl_raise_event(buf);
+	case MOCK_SMMU_GET_EVENT_COUNTERS:
+		return mock_ctl_event_counters(buf);
 	}
 	return -ENOIOCTLCMD;
 }
@@ -389,6 +414,8 @@ static long mock_ctl_ioctl(struct file *filp, unsigned int ioctl,
 		struct mock_smmu_cache cache;
 		struct mock_smmu_fault fault;
 		struct mock_smmu_cmdq_raw raw;
+		struct mock_smmu_event event;
+		struct mock_smmu_event_counters event_counters;
 	} buf = {};
 	size_t size = _IOC_SIZE(ioctl);
 	long rc;

@@ -49,7 +49,10 @@ struct pci_dev;
  * and to its counters. It nests inside the locks the IOMMU core and iommufd
  * hold around the driver callbacks (the group mutex around attach_dev,
  * iommufd's group lock around vdevice_init) and is never held while calling
- * into either, or into the vSMMU library.
+ * into either, or into the vSMMU library, with one exception: an event
+ * record is reported to iommufd under it (evtq.c), so that the vDEVICE it
+ * goes to cannot be destroyed meanwhile. That call takes only the vIOMMU's
+ * vEVENTQ locks, which iommufd never holds while calling a driver.
  */
 struct mock_psmmu {
 	struct iommu_device iommu;
@@ -77,6 +80,15 @@ struct mock_psmmu {
 	u64 nr_viommus;
 	u64 nr_vdevices;
 	u64 nr_nested_attached;
+	/* Event records and what became of them (evtq.c), under @lock */
+	struct mock_evtq_stats {
+		u64 raised;
+		u64 reported;
+		u64 no_vdevice;
+		u64 host;
+		u64 no_veventq;
+		u64 nomem;
+	} evtq;
 	/* Command queue, its hardware model and its test interface: cmdq.c */
 	struct mock_cmdq *cmdq;
 };
@@ -197,6 +209,7 @@ struct mock_domain *mock_domain_to_nest_parent(struct iommu_domain *domain);
 void mock_paging_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu);
 
 struct mock_nested *mock_nested_s1(struct iommu_domain *domain);
+struct arm_vsmmu *mock_nested_vsmmu(struct iommu_domain *domain);
 void mock_nested_put_ste(struct iommu_domain *domain, struct mock_psmmu *psmmu);
 bool mock_viommu_has_vdev(struct arm_vsmmu *vsmmu, struct mock_dev *mdev);
 struct iommu_domain *
@@ -205,6 +218,11 @@ mock_viommu_alloc_domain_nested(struct iommufd_viommu *viommu, u32 flags,
 
 int mock_viommu_register(void);
 void mock_viommu_unregister(void);
+
+struct mock_smmu_event_counters;
+void mock_evtq_raise(struct mock_psmmu *psmmu, const u64 *evt);
+void mock_evtq_get_counters(struct mock_psmmu *psmmu,
+			    struct mock_smmu_event_counters *cnt);
 
 int mock_ctl_init(void);
 void mock_ctl_exit(void);

@@ -268,4 +268,62 @@ struct mock_smmu_cmdq_raw {
 
 #define MOCK_SMMU_CMDQ_RAW _IOW(MOCK_SMMU_TYPE, 13, struct mock_smmu_cmdq_raw)
 
+/*
+ * Events. A pSMMU reports a fault by writing an event record to its event
+ * queue; the driver's handler decides whether the guest sees it. The mock
+ * runs that handler before MOCK_SMMU_RAISE_EVENT returns. A record goes to
+ * the vIOMMU's IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 vEVENTQ, with the StreamID
+ * replaced by the vDEVICE's virtual one, when its type is one the uAPI
+ * lists for struct iommu_vevent_arm_smmuv3, it is not a stage-2 fault (word
+ * 1, bit 39) or a stall (word 1, bit 31), and the device with that StreamID
+ * has a vDEVICE and is attached to a nested HWPT of the same vIOMMU.
+ */
+
+/**
+ * struct mock_smmu_event - ioctl(MOCK_SMMU_RAISE_EVENT)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @__reserved: Must be 0 (EINVAL otherwise)
+ * @evt: The 32-byte event record, in CPU order: word 0 bits 7:0 the event
+ *       type (e.g. 0x04 C_BAD_STE, 0x10 F_TRANSLATION), bits 63:32 the
+ *       physical StreamID
+ *
+ * Returns 0 whatever became of the record; MOCK_SMMU_GET_EVENT_COUNTERS
+ * tells.
+ */
+struct mock_smmu_event {
+	__u32 psmmu;
+	__u32 __reserved;
+	__aligned_u64 evt[4];
+};
+
+#define MOCK_SMMU_RAISE_EVENT _IOW(MOCK_SMMU_TYPE, 32, struct mock_smmu_event)
+
+/**
+ * struct mock_smmu_event_counters - ioctl(MOCK_SMMU_GET_EVENT_COUNTERS)
+ * @psmmu: Index of the pSMMU (EINVAL if out of range)
+ * @__reserved: Must be 0 (EINVAL otherwise)
+ * @raised: Event records the pSMMU raised
+ * @reported: Those handed to a vEVENTQ (queued, or dropped by a full one)
+ * @no_vdevice: Those dropped because the device of the StreamID has no
+ *              vDEVICE
+ * @host: Those the guest does not see for another reason: no device with
+ *        the StreamID, a type or a stage-2 or stall fault a guest never
+ *        gets, or a device not attached to a nested HWPT of its vIOMMU
+ * @no_veventq: Those dropped because the vIOMMU has no ARM SMMUv3 vEVENTQ
+ * @nomem: Those a vEVENTQ dropped for lack of memory
+ */
+struct mock_smmu_event_counters {
+	__u32 psmmu;
+	__u32 __reserved;
+	__aligned_u64 raised;
+	__aligned_u64 reported;
+	__aligned_u64 no_vdevice;
+	__aligned_u64 host;
+	__aligned_u64 no_veventq;
+	__aligned_u64 nomem;
+};
+
+#define MOCK_SMMU_GET_EVENT_COUNTERS \
+	_IOWR(MOCK_SMMU_TYPE, 33, struct mock_smmu_event_counters)
+
 #endif /* _MOCK_SMMU_H */

@@ -39,6 +39,20 @@ struct mock_nested *mock_nested_s1(struct iommu_domain *domain)
 	return nested->cfg == STRTAB_STE_0_CFG_S1_TRANS ? nested : NULL;
 }
 
+/**
+ * mock_nested_vsmmu() - The vIOMMU of a nested domain
+ * @domain: A domain, or NULL
+ *
+ * Return: the vIOMMU @domain was allocated on, or NULL if @domain is not a
+ * nested domain.
+ */
+struct arm_vsmmu *mock_nested_vsmmu(struct iommu_domain *domain)
+{
+	if (!domain || domain->type != IOMMU_DOMAIN_NESTED)
+		return NULL;
+	return to_mock_nested(domain)->vsmmu;
+}
+
 /* Whether the STE of a nested domain uses its vIOMMU's VMID */
 static bool mock_nested_uses_vmid(struct mock_nested *nested)
 {

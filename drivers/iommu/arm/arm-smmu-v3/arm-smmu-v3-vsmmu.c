@@ -842,3 +842,60 @@ int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 	array->entry_num = done;
 	return rc;
 }
+
+/* --- Events -------------------------------------------------------------- */
+
+/**
+ * arm_vsmmu_evt_for_guest() - Whether a guest may see an event record
+ * @evt: A pSMMU's event record, EVTQ_ENT_DWORDS words in CPU order
+ *
+ * The guest sees the configuration errors of the STE and CD fields it
+ * controls and the faults of its stage-1 translation. Stage-2 faults, and
+ * stalled transactions (which wait for a host response), are the host's.
+ *
+ * Return: true if @evt may be reported to the vIOMMU of its device.
+ */
+bool arm_vsmmu_evt_for_guest(const u64 *evt)
+{
+	switch (FIELD_GET(EVTQ_0_ID, evt[0])) {
+	case EVT_ID_BAD_STE_CONFIG:
+	case EVT_ID_STREAM_DISABLED_FAULT:
+	case EVT_ID_BAD_SUBSTREAMID_CONFIG:
+	case EVT_ID_BAD_CD_CONFIG:
+	case EVT_ID_TRANSLATION_FAULT:
+	case EVT_ID_ADDR_SIZE_FAULT:
+	case EVT_ID_ACCESS_FAULT:
+	case EVT_ID_PERMISSION_FAULT:
+		return !(evt[1] & (EVTQ_1_S2 | EVTQ_1_STALL));
+	}
+	return false;
+}
+
+/**
+ * arm_vsmmu_report_event() - Report an event record to a device's vIOMMU
+ * @vdev: The vDEVICE of the device the record names; the caller keeps it
+ *        alive, e.g. by holding the lock its destroy callback takes
+ * @evt: The pSMMU's record, EVTQ_ENT_DWORDS words in CPU order, for which
+ *       arm_vsmmu_evt_for_guest() holds
+ *
+ * The guest gets the record with the physical StreamID replaced by its
+ * virtual one and every other field as the pSMMU wrote it, in the
+ * vIOMMU's IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 vEVENTQ. May sleep.
+ *
+ * Return: what iommufd_viommu_report_event() returns: 0 if the record was
+ * queued or counted as lost, -EOPNOTSUPP if the vIOMMU has no such
+ * vEVENTQ, -ENOMEM if it was lost for lack of memory.
+ */
+int arm_vsmmu_report_event(struct arm_vsmmu_vdev *vdev, const u64 *evt)
+{
+	struct iommu_vevent_arm_smmuv3 vevt;
+	unsigned int i;
+
+	vevt.evt[0] = cpu_to_le64((evt[0] & ~EVTQ_0_SID) |
+				  FIELD_PREP(EVTQ_0_SID, vdev->core.virt_id));
+	for (i = 1; i != EVTQ_ENT_DWORDS; i++)
+		vevt.evt[i] = cpu_to_le64(evt[i]);
+	return iommufd_viommu_report_event(vdev->core.viommu,
+					   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+					   &vevt, sizeof(vevt));
+}

@@ -110,6 +110,25 @@
 #define STRTAB_STE_1_EATS_TRANS		1
 #define STRTAB_STE_2_S2VMID		GENMASK_ULL(15, 0)
 
+/*
+ * Event queue entries: four 64-bit words. Word 0 holds the event's type in
+ * bits 7:0 and the StreamID in bits 63:32.
+ */
+#define EVTQ_ENT_DWORDS			4
+#define EVTQ_0_ID			GENMASK_ULL(7, 0)
+#define EVTQ_0_SID			GENMASK_ULL(63, 32)
+#define EVTQ_1_STALL			BIT_ULL(31)
+#define EVTQ_1_S2			BIT_ULL(39)
+
+#define EVT_ID_BAD_STE_CONFIG		0x04
+#define EVT_ID_STREAM_DISABLED_FAULT	0x06
+#define EVT_ID_BAD_SUBSTREAMID_CONFIG	0x08
+#define EVT_ID_BAD_CD_CONFIG		0x0a
+#define EVT_ID_TRANSLATION_FAULT	0x10
+#define EVT_ID_ADDR_SIZE_FAULT		0x11
+#define EVT_ID_ACCESS_FAULT		0x12
+#define EVT_ID_PERMISSION_FAULT		0x13
+
 /**
  * struct arm_vsmmu_cmd_desc - what one opcode may contain
  * @w0: Every field of word 0 the opcode defines; all other bits are RES0
@@ -323,5 +342,7 @@ void arm_vsmmu_ste_get(struct arm_vsmmu *vsmmu, unsigned int pidx, bool s1);
 void arm_vsmmu_ste_put(struct arm_vsmmu *vsmmu, unsigned int pidx, bool s1);
 int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 			       struct iommu_user_data_array *array);
+bool arm_vsmmu_evt_for_guest(const u64 *evt);
+int arm_vsmmu_report_event(struct arm_vsmmu_vdev *vdev, const u64 *evt);
 
 #endif /* __ARM_SMMU_V3_VSMMU_H */

@@ -97,11 +97,38 @@ ABI_OFF(iommu_viommu_arm_smmuv3_invalidate, cmd, 0);
 static_assert(sizeof(((struct iommu_viommu_arm_smmuv3_invalidate *)0)->cmd) == 2 * 8,
 	      "sizeof(struct iommu_viommu_arm_smmuv3_invalidate.cmd)");
 
+/* vEVENTQ (upstream 6.15) */
+ABI_SIZE(iommu_veventq_alloc, 32);
+ABI_OFF(iommu_veventq_alloc, size, 0);
+ABI_OFF(iommu_veventq_alloc, flags, 4);
+ABI_OFF(iommu_veventq_alloc, viommu_id, 8);
+ABI_OFF(iommu_veventq_alloc, type, 12);
+ABI_OFF(iommu_veventq_alloc, veventq_depth, 16);
+ABI_OFF(iommu_veventq_alloc, out_veventq_id, 20);
+ABI_OFF(iommu_veventq_alloc, out_veventq_fd, 24);
+ABI_OFF(iommu_veventq_alloc, __reserved, 28);
+
+ABI_SIZE(iommufd_vevent_header, 8);
+ABI_OFF(iommufd_vevent_header, flags, 0);
+ABI_OFF(iommufd_vevent_header, sequence, 4);
+ABI_VAL(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, 1 << 0);
+
+ABI_SIZE(iommu_vevent_arm_smmuv3, 32);
+ABI_OFF(iommu_vevent_arm_smmuv3, evt, 0);
+static_assert(sizeof(((struct iommu_vevent_arm_smmuv3 *)0)->evt) == 4 * 8,
+	      "sizeof(struct iommu_vevent_arm_smmuv3.evt)");
+ABI_VAL(__alignof__(struct iommu_vevent_arm_smmuv3), 8);
+
+ABI_VAL(IOMMU_VEVENTQ_TYPE_DEFAULT, 0);
+ABI_VAL(IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 1);
+
 /* _IO(';', nr): no size or direction bits */
 ABI_VAL(IOMMUFD_CMD_VIOMMU_ALLOC, 0x90);
 ABI_VAL(IOMMUFD_CMD_VDEVICE_ALLOC, 0x91);
 ABI_VAL(IOMMU_VIOMMU_ALLOC, 0x3b90);
 ABI_VAL(IOMMU_VDEVICE_ALLOC, 0x3b91);
+ABI_VAL(IOMMUFD_CMD_VEVENTQ_ALLOC, 0x93);
+ABI_VAL(IOMMU_VEVENTQ_ALLOC, 0x3b93);
 ABI_VAL(IOMMU_VIOMMU_SET_DEV_ID, IOMMU_VDEVICE_ALLOC);
 /* Those of 6.12 did not move */
 ABI_VAL(IOMMU_DESTROY, 0x3b80);
@@ -140,6 +167,7 @@ TEST(ioctl_numbers_served)
 		{ "IOMMU_HWPT_INVALIDATE", IOMMU_HWPT_INVALIDATE },
 		{ "IOMMU_VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC },
 		{ "IOMMU_VDEVICE_ALLOC", IOMMU_VDEVICE_ALLOC },
+		{ "IOMMU_VEVENTQ_ALLOC", IOMMU_VEVENTQ_ALLOC },
 	};
 	uint32_t size = 0;
 	unsigned int i;

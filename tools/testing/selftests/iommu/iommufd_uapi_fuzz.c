@@ -3,7 +3,8 @@
  * A seeded random driver of the whole vIOMMU uAPI, bounded in time: random
  * sequences of IOAS alloc/map/unmap, nesting parent and nested HWPT alloc,
  * vIOMMU alloc (with and without IOMMU_VIOMMU_ALLOC_FLAG_SPAN), vDEVICE
- * alloc, HWPT_INVALIDATE, mock device create/bind/attach/replace/detach/
+ * alloc, vEVENTQ alloc with event records raised and read, HWPT_INVALIDATE,
+ * mock device create/bind/attach/replace/detach/
  * unbind/destroy, IOMMU_DESTROY, GET_HW_INFO and close and reopen of
  * /dev/iommu and of the mock, with object IDs that are live, stale, of
  * the wrong type, of the other open iommufd or made up, random structure
@@ -31,6 +32,7 @@
 #define NFD		2	/* iommufds open at a time, at most */
 #define NDEV		12	/* mock devices at a time, at most */
 #define NIDS		64	/* object IDs remembered */
+#define NVFD		4	/* vEVENTQ files open at a time, at most */
 #define BUF_SIZE	0x100000
 #define DEFAULT_SECS	20
 /* The debug kernel is about 20 times slower at this */
@@ -45,7 +47,7 @@ enum {
 	OP_HWPT_NESTED, OP_VIOMMU, OP_VDEVICE, OP_INVALIDATE, OP_DESTROY,
 	OP_HW_INFO, OP_DEV_CREATE, OP_DEV_BIND, OP_DEV_ATTACH, OP_DEV_DETACH,
 	OP_DEV_UNBIND, OP_DEV_DESTROY, OP_CLOSE_FD, OP_CLOSE_MOCK,
-	OP_UNKNOWN_NR, OP_NUM,
+	OP_UNKNOWN_NR, OP_VEVENTQ, OP_VEVENT_READ, OP_RAISE_EVENT, OP_NUM,
 };
 
 static const char * const op_name[OP_NUM] = {
@@ -53,7 +55,8 @@ static const char * const op_name[OP_NUM] = {
 	"HWPT_ALLOC nested", "VIOMMU_ALLOC", "VDEVICE_ALLOC",
 	"HWPT_INVALIDATE", "DESTROY", "GET_HW_INFO", "DEV_CREATE",
 	"DEV_BIND", "DEV_ATTACH", "DEV_DETACH", "DEV_UNBIND", "DEV_DESTROY",
-	"close iommufd", "close mock", "unknown ioctl",
+	"close iommufd", "close mock", "unknown ioctl", "VEVENTQ_ALLOC",
+	"vEVENTQ read", "RAISE_EVENT",
 };
 
 /* The errnos any iommufd ioctl may return (general rules, ENOMEM) */
@@ -99,6 +102,11 @@ static const struct {
 	[OP_DEV_UNBIND] = { false, { EINVAL, ENOENT } },
 	[OP_DEV_DESTROY] = { false, { EINVAL, ENOENT } },
 	[OP_UNKNOWN_NR] = { false, { ENOTTY } },
+	/* One vEVENTQ per type per vIOMMU */
+	[OP_VEVENTQ] = { true, { EEXIST } },
+	/* A buffer too small for the first record */
+	[OP_VEVENT_READ] = { false, { EINVAL } },
+	[OP_RAISE_EVENT] = { false, { EINVAL } },
 };
 
 static bool errno_ok(int op, int err)
@@ -123,7 +131,10 @@ struct udev {
 };
 
 /* Kinds of objects, for the IDs the test remembers */
-enum { K_IOAS, K_PARENT, K_HWPT, K_VIOMMU, K_NESTED, K_VDEV, K_DEV, K_NUM };
+enum {
+	K_IOAS, K_PARENT, K_HWPT, K_VIOMMU, K_NESTED, K_VDEV, K_DEV, K_VEVENTQ,
+	K_NUM
+};
 
 struct uid {
 	uint32_t id;
@@ -139,6 +150,7 @@ struct ufz {
 	struct uid ids[NIDS];	/* IDs seen, newest last, a ring */
 	unsigned int nids;
 	int fdi;		/* the iommufd of the current operation */
+	int vfd[NVFD];		/* vEVENTQ files, -1 if none */
 	uint8_t *buf;
 	unsigned long long ops[OP_NUM], ok[OP_NUM];
 };
@@ -480,7 +492,7 @@ static void op_hw_info(struct __test_metadata *_metadata, struct ufz *u)
 /* An ioctl number iommufd does not implement: ENOTTY whatever the data */
 static void op_unknown(struct __test_metadata *_metadata, struct ufz *u)
 {
-	static const uint8_t nrs[] = { 0x8f, 0x92, 0x93, 0x94, 0x95, 0x9f };
+	static const uint8_t nrs[] = { 0x8f, 0x92, 0x94, 0x95, 0x9f };
 	uint8_t b[64];
 	unsigned int i;
 	int rc;
@@ -490,6 +502,71 @@ static void op_unknown(struct __test_metadata *_metadata, struct ufz *u)
 	rc = do_ioctl(rnd_fd(u),
 		      _IO(IOMMUFD_TYPE, nrs[rnd() % ARRAY_SIZE(nrs)]), b);
 	count(_metadata, u, OP_UNKNOWN_NR, rc);
+}
+
+static void op_veventq(struct __test_metadata *_metadata, struct ufz *u)
+{
+	union {
+		struct iommu_veventq_alloc s;
+		uint8_t b[64];
+	} a = {};
+	int fd = rnd_fd(u), rc, i = rnd() % NVFD;
+
+	a.s.viommu_id = rnd_id(u, K_VIOMMU);
+	a.s.type = one_in(10) ? rnd() % 3 : IOMMU_VEVENTQ_TYPE_ARM_SMMUV3;
+	a.s.veventq_depth = one_in(10) ? rnd() : 1 + rnd() % 8;
+	if (one_in(10))
+		a.s.flags = rnd();
+	if (one_in(10))
+		a.s.__reserved = rnd();
+	/* The minimum size ends at out_veventq_fd */
+	fuzz_size(&a, one_in(5) ? 28 : sizeof(a.s), sizeof(a));
+	rc = do_ioctl(fd, IOMMU_VEVENTQ_ALLOC, &a);
+	if (!rc) {
+		id_add(u, K_VEVENTQ, a.s.out_veventq_id);
+		/* Keep the file, or close it at once (the object stays) */
+		if (u->vfd[i] >= 0)
+			ASSERT_EQ(0, close(u->vfd[i]));
+		u->vfd[i] = -1;
+		if (one_in(2))
+			u->vfd[i] = a.s.out_veventq_fd;
+		else
+			ASSERT_EQ(0, close(a.s.out_veventq_fd));
+	}
+	count(_metadata, u, OP_VEVENTQ, rc);
+}
+
+/* Raise an event record on a pSMMU, or read a vEVENTQ, or close one */
+static void op_vevent(struct __test_metadata *_metadata, struct ufz *u)
+{
+	static const uint8_t types[] = { 0x02, 0x04, 0x06, 0x10, 0x13, 0x25 };
+	struct mock_smmu_event e = {};
+	int i = rnd() % NVFD;
+	ssize_t n;
+
+	if (one_in(2)) {
+		e.psmmu = rnd() % (u->nr + 1);
+		e.evt[0] = SMMU_FIELD(SMMU_GENMASK(7, 0),
+				      one_in(8) ? rnd() :
+				      types[rnd() % ARRAY_SIZE(types)]) |
+			   SMMU_FIELD(SMMU_GENMASK(63, 32), rnd() % 8);
+		e.evt[1] = one_in(4) ? rnd64() : 0;
+		e.evt[2] = rnd64();
+		if (one_in(20))
+			e.__reserved = rnd();
+		count(_metadata, u, OP_RAISE_EVENT,
+		      ioctl_errno(u->mfd, MOCK_SMMU_RAISE_EVENT, &e));
+		return;
+	}
+	if (u->vfd[i] < 0)
+		return;
+	if (one_in(8)) {
+		ASSERT_EQ(0, close(u->vfd[i]));
+		u->vfd[i] = -1;
+		return;
+	}
+	n = read(u->vfd[i], u->buf, rnd() % 200);
+	count(_metadata, u, OP_VEVENT_READ, n < 0 ? -errno : 0);
 }
 
 static void op_dev(struct __test_metadata *_metadata, struct ufz *u)
@@ -629,6 +706,10 @@ static void step(struct __test_metadata *_metadata, struct ufz *u)
 		op_hw_info(_metadata, u);
 	else if (r < 66)
 		op_unknown(_metadata, u);
+	else if (r < 68)
+		op_veventq(_metadata, u);
+	else if (r < 71)
+		op_vevent(_metadata, u);
 	else if (r < 98)
 		op_dev(_metadata, u);
 	else if (rnd() % 4)
@@ -672,6 +753,8 @@ TEST_F_TIMEOUT(uapi, sequences, 300)
 		u->fd[i] = iommufd_open();
 		ASSERT_LE(0, u->fd[i]);
 	}
+	for (i = 0; i < NVFD; i++)
+		u->vfd[i] = -1;
 	u->mfd = mock_open();
 	ASSERT_LE(0, u->mfd);
 	u->nr = mock_num_psmmus(u->mfd);
@@ -697,6 +780,9 @@ TEST_F_TIMEOUT(uapi, sequences, 300)
 		       secs, fuzz_seed);
 
 	/* Everything closed: nothing may be left behind */
+	for (i = 0; i < NVFD; i++)
+		if (u->vfd[i] >= 0)
+			ASSERT_EQ(0, close(u->vfd[i]));
 	for (i = 0; i < NFD; i++)
 		if (u->fd[i] >= 0)
 			ASSERT_EQ(0, close(u->fd[i]));
