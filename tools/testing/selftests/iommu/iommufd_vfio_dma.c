@@ -36,7 +36,7 @@
 #include <linux/vfio.h>
 
 #include "kselftest_harness.h"
-#include "iommufd_viommu_utils.h"
+#include "iommufd_vfio_utils.h"
 
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
@@ -80,20 +80,6 @@
 
 #define DMA_TIMEOUT_MS		10000
 #define LOG_TIMEOUT_MS		3000
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
 
 static int sysfs_read_hex(const char *path, unsigned long long *val)
 {
@@ -219,41 +205,6 @@ static int vfio_cdev_path(const char *bdf, char *out, size_t len)
 	}
 	closedir(dir);
 	return err;
-}
-
-static int vfio_bind(int devfd, int iommufd, uint32_t *dev_id)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-	int rc = ioctl_errno(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!rc && dev_id)
-		*dev_id = bind.out_devid;
-	return rc;
-}
-
-static int vfio_attach(int devfd, uint32_t *pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = *pt_id,
-	};
-	int rc = ioctl_errno(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-
-	if (!rc)
-		*pt_id = attach.pt_id;
-	return rc;
-}
-
-static int vfio_detach(int devfd)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return ioctl_errno(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
 }
 
 static int vfio_region(int devfd, uint32_t index,
@@ -493,7 +444,8 @@ FIXTURE_SETUP(vfio_dma)
 	ASSERT_LE(0, self->devfd) TH_LOG("open %s: %s", cdev, strerror(errno));
 	self->iommufd = iommufd_open();
 	ASSERT_LE(0, self->iommufd);
-	ASSERT_EQ(0, vfio_bind(self->devfd, self->iommufd, &self->dev_id));
+	ASSERT_EQ(0, vfio_bind_iommufd(self->devfd, self->iommufd,
+				       &self->dev_id));
 	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas_id));
 
 	ASSERT_EQ(0, vfio_region(self->devfd, VFIO_PCI_BAR0_REGION_INDEX,
@@ -534,7 +486,7 @@ static int attach_and_map(int iommufd, int devfd, uint32_t ioas_id,
 	uint32_t pt_id = ioas_id;
 	int rc;
 
-	rc = vfio_attach(devfd, &pt_id);
+	rc = vfio_attach_pt(devfd, pt_id, &pt_id);
 	if (!rc)
 		rc = ioas_map(iommufd, ioas_id, src, BUF_SIZE, IOVA_SRC);
 	if (!rc)
@@ -586,7 +538,7 @@ TEST_F(vfio_dma, cdev_bind_rules)
 	/* Not bound: every other ioctl fails */
 	ASSERT_EQ(-EINVAL, ioctl_errno(fd2, VFIO_DEVICE_GET_INFO, &info));
 	/* The device is bound through the first fd: no second bind */
-	ASSERT_EQ(-EINVAL, vfio_bind(fd2, self->iommufd, NULL));
+	ASSERT_EQ(-EINVAL, vfio_bind_iommufd(fd2, self->iommufd, NULL));
 	/* Bad arguments */
 	bind.flags = 1;
 	ASSERT_EQ(-EINVAL, ioctl_errno(fd2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
@@ -594,7 +546,7 @@ TEST_F(vfio_dma, cdev_bind_rules)
 	bind.argsz = offsetof(struct vfio_device_bind_iommufd, out_devid);
 	ASSERT_EQ(-EINVAL, ioctl_errno(fd2, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	/* The same fd twice */
-	ASSERT_EQ(-EINVAL, vfio_bind(self->devfd, self->iommufd, NULL));
+	ASSERT_EQ(-EINVAL, vfio_bind_iommufd(self->devfd, self->iommufd, NULL));
 	close(fd2);
 
 	/* With the first fd closed, a second one binds, to an iommufd only */
@@ -606,10 +558,10 @@ TEST_F(vfio_dma, cdev_bind_rules)
 	ASSERT_LE(0, fd2);
 	nullfd = open("/dev/null", O_RDWR);
 	ASSERT_LE(0, nullfd);
-	ASSERT_EQ(-EBADFD, vfio_bind(fd2, nullfd, NULL));
-	ASSERT_EQ(-EBADF, vfio_bind(fd2, 1000, NULL));
-	ASSERT_EQ(-EINVAL, vfio_bind(fd2, -1, NULL));
-	ASSERT_EQ(0, vfio_bind(fd2, self->iommufd, &self->dev_id));
+	ASSERT_EQ(-EBADFD, vfio_bind_iommufd(fd2, nullfd, NULL));
+	ASSERT_EQ(-EBADF, vfio_bind_iommufd(fd2, 1000, NULL));
+	ASSERT_EQ(-EINVAL, vfio_bind_iommufd(fd2, -1, NULL));
+	ASSERT_EQ(0, vfio_bind_iommufd(fd2, self->iommufd, &self->dev_id));
 	close(nullfd);
 	self->devfd = fd2;
 }
@@ -726,7 +678,7 @@ TEST_F_TIMEOUT(vfio_dma, readonly_mapping, 120)
 {
 	uint32_t pt_id = self->ioas_id;
 
-	ASSERT_EQ(0, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(0, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_EQ(0, ioas_map_ro(self->iommufd, self->ioas_id, self->src,
 				 BUF_SIZE, IOVA_SRC));
 	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->out,
@@ -761,7 +713,7 @@ TEST_F_TIMEOUT(vfio_dma, blocked_until_attached, 120)
 	ASSERT_EQ(0x33, self->dst[0]);
 	ASSERT_EQ(0x33, self->dst[EDU_BUF_SIZE - 1]);
 
-	ASSERT_EQ(0, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(0, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->src,
 			      BUF_SIZE, IOVA_SRC));
 	fill(self->src, BUF_SIZE, 6);
@@ -770,7 +722,7 @@ TEST_F_TIMEOUT(vfio_dma, blocked_until_attached, 120)
 	ASSERT_EQ(0, memcmp(self->src, self->dst, XFER));
 
 	/* Detached again: blocked again */
-	ASSERT_EQ(0, vfio_detach(self->devfd));
+	ASSERT_EQ(0, vfio_detach_pt(self->devfd));
 	memset(self->dst, 0x44, BUF_SIZE);
 	ASSERT_EQ(0, edu_dma_out(self->bar, 0, IOVA_DST, XFER));
 	ASSERT_EQ(0x44, self->dst[0]);
@@ -816,7 +768,7 @@ TEST_F_TIMEOUT(vfio_dma, hwpt_paging, 120)
 	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->src,
 			      BUF_SIZE, IOVA_SRC));
 	pt_id = hwpt_id;
-	ASSERT_EQ(0, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(0, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_EQ(hwpt_id, pt_id);
 	/* Mapped after the attach: the HWPT follows its IOAS */
 	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas_id, self->dst,
@@ -833,7 +785,7 @@ TEST_F_TIMEOUT(vfio_dma, hwpt_paging, 120)
 
 	/* Replace the HWPT by the IOAS itself (an automatic domain) */
 	pt_id = self->ioas_id;
-	ASSERT_EQ(0, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(0, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_NE(self->ioas_id, pt_id);
 	ASSERT_NE(hwpt_id, pt_id);
 	memset(self->dst, 0, BUF_SIZE);
@@ -841,11 +793,11 @@ TEST_F_TIMEOUT(vfio_dma, hwpt_paging, 120)
 	ASSERT_EQ(0, memcmp(self->src, self->dst, XFER));
 	/* ... and back */
 	pt_id = hwpt_id;
-	ASSERT_EQ(0, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(0, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_EQ(hwpt_id, pt_id);
 
 	/* Detached: the device is blocked, the HWPT is free to go */
-	ASSERT_EQ(0, vfio_detach(self->devfd));
+	ASSERT_EQ(0, vfio_detach_pt(self->devfd));
 	memset(self->dst, 0x66, BUF_SIZE);
 	ASSERT_EQ(0, edu_dma_out(self->bar, 0, IOVA_DST, XFER));
 	ASSERT_EQ(0x66, self->dst[0]);
@@ -855,7 +807,7 @@ TEST_F_TIMEOUT(vfio_dma, hwpt_paging, 120)
 	ASSERT_EQ(0, iommufd_destroy(self->iommufd, hwpt_id));
 	ASSERT_EQ(-ENOENT, iommufd_destroy(self->iommufd, hwpt_id));
 	pt_id = hwpt_id;
-	ASSERT_EQ(-ENOENT, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(-ENOENT, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_EQ(0, iommufd_destroy(self->iommufd, self->ioas_id));
 
 	/* Bad attach and detach arguments */
@@ -899,7 +851,7 @@ TEST_F(vfio_dma, hw_info_and_ranges)
 	ASSERT_EQ(ecap, vtd.ecap_reg);
 	TH_LOG("VT-d cap 0x%llx ecap 0x%llx", cap, ecap);
 
-	ASSERT_EQ(0, vfio_attach(self->devfd, &pt_id));
+	ASSERT_EQ(0, vfio_attach_pt(self->devfd, pt_id, &pt_id));
 	ASSERT_EQ(0, ioctl_errno(self->iommufd, IOMMU_IOAS_IOVA_RANGES, &cmd));
 	ASSERT_LE(2, cmd.num_iovas);
 	ASSERT_GE(8, cmd.num_iovas);

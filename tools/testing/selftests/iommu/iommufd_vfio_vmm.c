@@ -50,6 +50,7 @@
 
 #include "kselftest_harness.h"
 #include "iommufd_vsmmu_contract.h"
+#include "iommufd_vfio_utils.h"
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
@@ -182,35 +183,6 @@ static void copy_name(char *dst, size_t len, const char *src)
 		n = 0;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-static int sysfs_read(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
 }
 
 static unsigned long sysfs_hex(const char *bdf, const char *attr)
@@ -372,41 +344,6 @@ static int vfio_cdev_open(const struct edu *e)
 		return -ENXIO;
 	}
 	return fd;
-}
-
-static int vfio_bind_iommufd(int cfd, int iommufd, uint32_t *dev_id)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-	int rc = ioctl_errno(cfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!rc)
-		*dev_id = bind.out_devid;
-	return rc;
-}
-
-static int vfio_attach_pt(int cfd, uint32_t pt_id, uint32_t *out)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.pt_id = pt_id,
-	};
-	int rc = ioctl_errno(cfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-
-	if (!rc && out)
-		*out = attach.pt_id;
-	return rc;
-}
-
-static int vfio_detach_pt(int cfd)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-	};
-
-	return ioctl_errno(cfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
 }
 
 /* ---- The VMM --------------------------------------------------------- */
