@@ -106,8 +106,13 @@ static enum mock_cmd_result mock_cmdq_exec(struct mock_cmdq *q, u64 w0, u64 w1)
 	u64 *entry;
 
 	lockdep_assert_held(&q->lock);
-	/* An injected command error hits whatever command comes next */
-	if (atomic_cmpxchg(&q->fault, MOCK_SMMU_FAULT_CMD_ERROR, 0) ==
+	/*
+	 * An injected command error hits whatever command comes next. The
+	 * plain read first keeps the usual case, no fault pending, free of an
+	 * atomic read-modify-write per command.
+	 */
+	if (unlikely(atomic_read(&q->fault)) &&
+	    atomic_cmpxchg(&q->fault, MOCK_SMMU_FAULT_CMD_ERROR, 0) ==
 	    MOCK_SMMU_FAULT_CMD_ERROR)
 		return MOCK_CMD_ABT;
 	if (!mock_cmd_legal(w0, w1)) {
