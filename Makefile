@@ -14,6 +14,9 @@
 #   make bench    the dispatcher's benchmark, production allocator, one VM
 #                 boot per pSMMU count [BENCH_PSMMUS="1 2 4 8"]
 #                 [BENCH_ARGS="-r 9 -t 10"]; build/bench/{report.txt,bench.csv}
+#   make bench-profile  one bench boot under perf (cpu-clock sampling in
+#                 the VM), report by symbol [PROFILE_ARGS="-w 1"]
+#                 [PROFILE_PSMMUS=1]; build/bench/profile.txt
 #   make test-debug  the kselftests on a debug kernel built from the same
 #                 source (KASAN, kmemleak, lockdep, ...); built once
 #   make test-upstream  upstream's own selftests (6.12's, 7.3's vIOMMU
@@ -91,14 +94,14 @@ KBUILD_ARGS = -C $(KDIR) IOMMUFD_VIOMMU_TOP=$(TOP)
 Q := @
 
 .PHONY: all deps src modules headers_install selftests test run check \
-	vm-exec shell bench clean distclean help debug-kernel debug-modules \
+	vm-exec shell bench bench-profile clean distclean help debug-kernel debug-modules \
 	test-debug test-debug-controls test-upstream test-intel-iommu \
 	test-qemu
 
 all: modules selftests
 
 help:
-	@sed -n '3,32p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,35p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	$(Q)$(TOP)/scripts/deps.sh
@@ -171,6 +174,22 @@ BENCH_MEMORY ?= 2048
 bench: modules selftests
 	$(Q)$(TOP)/tools/testing/vm/bench.sh --prog $(SELFTEST_OUT)/iommufd_vsmmu_perf \
 		--out $(BUILD)/bench --psmmus "$(BENCH_PSMMUS)" --args "$(BENCH_ARGS)" \
+		-- $(VM_ARGS) $(VM_MORE_PARAMS) --memory $(BENCH_MEMORY) \
+		--timeout $(VM_TIMEOUT)
+
+# make bench-profile: where the benchmark's time goes, by kernel symbol
+PROFILE_ARGS ?= -w 1
+PROFILE_PSMMUS ?= 1
+PERF_RUN := $(BUILD)/vm-tools/perf-run
+$(PERF_RUN): $(TOP)/tools/testing/vm/perf-run.c
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -static -O2 -Wall -Werror -o $@ $<
+bench-profile: modules selftests $(PERF_RUN)
+	$(Q)mkdir -p $(BUILD)/bench
+	$(Q)$(TOP)/tools/testing/vm/bench-profile.sh \
+		--prog $(SELFTEST_OUT)/iommufd_vsmmu_perf --wrapper $(PERF_RUN) \
+		--out $(BUILD)/bench/profile.txt --psmmus "$(PROFILE_PSMMUS)" \
+		--args "$(PROFILE_ARGS)" \
 		-- $(VM_ARGS) $(VM_MORE_PARAMS) --memory $(BENCH_MEMORY) \
 		--timeout $(VM_TIMEOUT)
 
