@@ -406,6 +406,9 @@ int arm_vsmmu_init(struct arm_vsmmu *vsmmu, struct arm_vsmmu_s2 *s2,
 		vsmmu->range_inv &= p->smmu->range_inv;
 		vsmmu->ats &= p->smmu->ats;
 	}
+	vsmmu->no_ssid = vsmmu->ssid_bits ? 0 : U64_MAX;
+	vsmmu->no_range = vsmmu->range_inv ? 0 : U64_MAX;
+	vsmmu->no_asid16 = vsmmu->asid_bits == 16 ? 0 : U64_MAX;
 	mutex_init(&vsmmu->lock);
 	mutex_init(&vsmmu->round_lock);
 	vsmmu->round = NULL;
@@ -565,17 +568,13 @@ static u8 arm_vsmmu_cmd_check(struct arm_vsmmu *vsmmu, u64 w0, u64 w1)
 {
 	u8 op = FIELD_GET(CMDQ_0_OP, w0);
 	const struct arm_vsmmu_cmd_desc *d = &arm_vsmmu_cmds[op];
-	u64 ok0 = d->w0, ok1 = d->w1;
+	/* The fields of features the vIOMMU lacks are RES0 */
+	u64 ok0 = d->w0 & ~((d->w0_ssid & vsmmu->no_ssid) |
+			    (d->w0_range & vsmmu->no_range) |
+			    (d->w0_asid16 & vsmmu->no_asid16));
+	u64 ok1 = d->w1 & ~(d->w1_range & vsmmu->no_range);
 
-	if (!vsmmu->ssid_bits)
-		ok0 &= ~d->w0_ssid;
-	if (!vsmmu->range_inv) {
-		ok0 &= ~d->w0_range;
-		ok1 &= ~d->w1_range;
-	}
-	if (vsmmu->asid_bits != 16)
-		ok0 &= ~d->w0_asid16;
-	if ((w0 & ~ok0) || (w1 & ~ok1))
+	if ((w0 & ~ok0) | (w1 & ~ok1))
 		return ARM_VSMMU_HOST;
 
 	switch (op) {

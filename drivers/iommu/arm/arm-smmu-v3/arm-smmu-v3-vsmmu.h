@@ -275,6 +275,11 @@ struct arm_vsmmu_round;
  * @ssid_bits: See @asid_bits
  * @range_inv: See @asid_bits
  * @ats: See @asid_bits
+ * @no_ssid: All ones if the vIOMMU has no substreams, else 0: what the
+ *           dispatcher removes of an opcode's arm_vsmmu_cmd_desc::w0_ssid
+ *           bits, without a branch per command
+ * @no_range: The same for range invalidation (w0_range, w1_range)
+ * @no_asid16: The same for 16-bit ASIDs (w0_asid16)
  * @num_pinsts: Entries of @pinst
  * @pinst: The spanned pSMMUs
  *
@@ -292,6 +297,9 @@ struct arm_vsmmu {
 	u8 ssid_bits;
 	bool range_inv;
 	bool ats;
+	u64 no_ssid;
+	u64 no_range;
+	u64 no_asid16;
 	unsigned int num_pinsts;
 	struct arm_vsmmu_pinst pinst[] __counted_by(num_pinsts);
 };
