@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Mock SMMU: the command queue of each pSMMU, a synchronous model of one.
+ * Mock SMMU: the command queue of each pSMMU, a synchronous model of one,
+ * but for the time its CMD_SYNCs take.
  *
  * issue() hands the pSMMU each command in order, as if the queue were
  * consumed at once: the pSMMU decodes it (mock_cmd_legal()), executes it
@@ -12,17 +13,30 @@
  * it, as Linux does when it moves CONS past a failed command, and the
  * commands after it run.
  *
- * sync() issues a CMD_SYNC with CS = SEV and no MSI (words 0x2046, 0), as
- * Linux does when it polls CONS, and returns -EIO if a command the calling
- * task issued since its last sync was rejected: when several tasks share a
- * queue, each sees the errors of its own commands only. An injected
- * MOCK_SMMU_FAULT_SYNC_TIMEOUT makes the next CMD_SYNC never complete: its
- * waiter gives up after sync_timeout_ms with -ETIMEDOUT and the errors it
- * had to report are dropped (the time-out says the commands did not all
- * complete); the queue goes on behind it. An injected fault is taken by the
- * first command it applies to: a command error by whatever command comes
- * next, CMD_SYNC included, before it is decoded; a sync time-out by the
- * next legal CMD_SYNC.
+ * sync_start() writes a CMD_SYNC with CS = SEV and no MSI (words 0x2046,
+ * 0), as Linux does when it polls CONS, and takes the errors it is to
+ * report: sync_wait() returns -EIO if a command the calling task issued
+ * before that CMD_SYNC, since its previous one, was rejected; when several
+ * tasks share a queue, each sees the errors of its own commands only. The
+ * CMD_SYNC completes sync_latency_us after it was written (at once by
+ * default), the time a pSMMU would take to consume the queue up to it and
+ * complete it; sync_wait() polls for that as Linux polls CONS, spinning
+ * rather than sleeping, so the CMD_SYNCs of several pSMMUs started before
+ * the first wait complete together. Counters and log take a CMD_SYNC when
+ * it is written. An injected MOCK_SMMU_FAULT_SYNC_TIMEOUT makes the next
+ * CMD_SYNC never complete: its waiter gives up sync_timeout_ms after it
+ * began to wait, with -ETIMEDOUT, and the errors it had to report are
+ * dropped (the time-out says the commands did not all complete); so does a
+ * wait for a CMD_SYNC whose sync_latency_us exceeds sync_timeout_ms. The
+ * queue goes on behind it. An injected fault is taken by the first command
+ * it applies to: a command error by whatever command comes next, CMD_SYNC
+ * included, before it is decoded; a sync time-out by the next legal
+ * CMD_SYNC.
+ *
+ * For tests, every sync_start() and every sync_wait() takes a number from
+ * one sequence common to all pSMMUs; MOCK_SMMU_GET_COUNTERS gives each
+ * pSMMU's last ones, which tell the order a call started and waited for
+ * the CMD_SYNCs of several pSMMUs in.
  *
  * One mutex per pSMMU, @lock, serialises the hardware: model, log,
  * counters and the record of which tasks have errors to report.
@@ -40,6 +54,20 @@
 static unsigned int sync_timeout_ms = 1000;
 module_param(sync_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(sync_timeout_ms, "Time a CMD_SYNC is waited for, in ms (default 1000)");
+
+/*
+ * For benchmarks: the time a pSMMU takes to complete a CMD_SYNC, from its
+ * writing on, so that the waits of several pSMMUs can overlap.
+ */
+static unsigned int sync_latency_us;
+module_param(sync_latency_us, uint, 0644);
+MODULE_PARM_DESC(sync_latency_us, "Time a CMD_SYNC takes to complete after it was written, in us (default 0: at once)");
+
+/* Waits longer than this sleep between polls rather than spin */
+#define MOCK_SYNC_SPIN_NS	(2 * NSEC_PER_MSEC)
+
+/* The sequence of sync starts and waits, common to every pSMMU */
+static atomic64_t mock_sync_seq = ATOMIC64_INIT(0);
 
 /*
  * For benchmarks: with cmdq_model=0 a legal command is only counted, not
@@ -72,7 +100,7 @@ enum mock_cmd_result {
 
 /**
  * struct mock_cmdq - the command queue of a pSMMU
- * @lock: Everything below but @fault
+ * @lock: Everything below but @fault and @sync_wait_seq
  * @fault: Pending enum mock_smmu_fault_kind, 0 if none
  * @err_owner: Tasks that have command errors to report to their next sync
  * @err_lost: A command error did not fit in @err_owner: the next sync of
@@ -84,6 +112,8 @@ enum mock_cmd_result {
  * @nr_cmds: Commands executed, CMD_SYNC excluded
  * @nr_syncs: CMD_SYNC completed
  * @nr_cerror_ill: CERROR_ILL raised
+ * @sync_start_seq: Number of the last sync start in mock_sync_seq, 0 if none
+ * @sync_wait_seq: The same for the last wait; written without @lock
  */
 struct mock_cmdq {
 	struct mutex lock;	/* see above */
@@ -96,6 +126,8 @@ struct mock_cmdq {
 	u64 nr_cmds;
 	u64 nr_syncs;
 	u64 nr_cerror_ill;
+	u64 sync_start_seq;
+	u64 sync_wait_seq;
 };
 
 /* --- The pSMMU ----------------------------------------------------------- */
@@ -198,23 +230,55 @@ static int mock_cmdq_issue(struct arm_vsmmu_smmu *smmu, const u64 *cmds,
 	return 0;
 }
 
-static int mock_cmdq_sync(struct arm_vsmmu_smmu *smmu)
+/*
+ * Write a CMD_SYNC. @tok gets the time it completes at (KTIME_MAX if
+ * never) and what its wait is to report when it does.
+ */
+static int mock_cmdq_sync_start(struct arm_vsmmu_smmu *smmu,
+				struct arm_vsmmu_sync *tok)
 {
 	struct mock_cmdq *q = to_mock_cmdq(smmu);
 	enum mock_cmd_result res;
 	bool err;
 
 	mutex_lock(&q->lock);
+	q->sync_start_seq = atomic64_inc_return(&mock_sync_seq);
 	res = mock_cmdq_exec(q, MOCK_CMD0_SYNC, 0);
 	err = mock_cmdq_err_take(q);
 	mutex_unlock(&q->lock);
 
 	if (res == MOCK_CMD_STUCK) {
 		/* Its waiter gives up; the time-out is all it reports */
-		msleep(max(READ_ONCE(sync_timeout_ms), 1U));
-		return -ETIMEDOUT;
+		tok->pos = KTIME_MAX;
+		tok->ret = -ETIMEDOUT;
+		return 0;
 	}
-	return err || res != MOCK_CMD_DONE ? -EIO : 0;
+	tok->pos = ktime_add_us(ktime_get(), READ_ONCE(sync_latency_us));
+	tok->ret = err || res != MOCK_CMD_DONE ? -EIO : 0;
+	return 0;
+}
+
+/* Poll for the completion of the CMD_SYNC of @tok, as Linux polls CONS */
+static int mock_cmdq_sync_wait(struct arm_vsmmu_smmu *smmu,
+			       struct arm_vsmmu_sync *tok)
+{
+	struct mock_cmdq *q = to_mock_cmdq(smmu);
+	ktime_t now = ktime_get(), limit;
+
+	WRITE_ONCE(q->sync_wait_seq, atomic64_inc_return(&mock_sync_seq));
+
+	limit = ktime_add_ms(now, max(READ_ONCE(sync_timeout_ms), 1U));
+	while (ktime_before(now, tok->pos)) {
+		if (!ktime_before(now, limit))
+			return -ETIMEDOUT;
+		if (ktime_sub(min_t(ktime_t, tok->pos, limit), now) >
+		    MOCK_SYNC_SPIN_NS)
+			usleep_range(1000, 2000);
+		else
+			udelay(1);
+		now = ktime_get();
+	}
+	return tok->ret;
 }
 
 /*
@@ -223,7 +287,8 @@ static int mock_cmdq_sync(struct arm_vsmmu_smmu *smmu)
  */
 const struct arm_vsmmu_smmu_ops mock_cmdq_ops = {
 	.issue = mock_cmdq_issue,
-	.sync = mock_cmdq_sync,
+	.sync_start = mock_cmdq_sync_start,
+	.sync_wait = mock_cmdq_sync_wait,
 };
 
 /* --- Test interface ---------------------------------------------------------- */
@@ -231,7 +296,8 @@ const struct arm_vsmmu_smmu_ops mock_cmdq_ops = {
 /**
  * mock_cmdq_get_counters() - Read the command queue counters of a pSMMU
  * @psmmu: The pSMMU
- * @cnt: Its cmds, syncs and cerror_ill are set
+ * @cnt: Its cmds, syncs, cerror_ill, sync_start_seq and sync_wait_seq are
+ *       set
  */
 void mock_cmdq_get_counters(struct mock_psmmu *psmmu,
 			    struct mock_smmu_counters *cnt)
@@ -242,6 +308,8 @@ void mock_cmdq_get_counters(struct mock_psmmu *psmmu,
 	cnt->cmds = q->nr_cmds;
 	cnt->syncs = q->nr_syncs;
 	cnt->cerror_ill = q->nr_cerror_ill;
+	cnt->sync_start_seq = q->sync_start_seq;
+	cnt->sync_wait_seq = READ_ONCE(q->sync_wait_seq);
 	mutex_unlock(&q->lock);
 }
 

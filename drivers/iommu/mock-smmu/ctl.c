@@ -349,7 +349,7 @@ static int mock_ctl_cmdq_raw(struct mock_smmu_cmdq_raw *cmd)
 		if (rc)
 			return rc;
 	}
-	return mock_cmdq_ops.sync(&psmmu->vsmmu);
+	return arm_vsmmu_sync(&psmmu->vsmmu);
 }
 
 static int mock_ctl_raise_event(struct mock_smmu_event *cmd)

@@ -125,8 +125,16 @@ struct mock_smmu_get_ste {
  * @nested_attached: Devices behind the pSMMU attached to a stage-1
  *                   translating nested domain
  * @cmds: Commands the pSMMU's command queue executed, CMD_SYNC excluded
- * @syncs: CMD_SYNC commands it completed
+ * @syncs: CMD_SYNC commands it completed or is completing: counted when
+ *         written (with sync_latency_us, before they complete), except
+ *         those an injected sync time-out keeps from ever completing
  * @cerror_ill: CERROR_ILL errors its command queue raised
+ * @sync_start_seq: When a CMD_SYNC was last written to its queue, and
+ * @sync_wait_seq: when a wait for one last began: numbers from one sequence
+ *                 that every pSMMU's CMD_SYNC writes and waits advance, 0
+ *                 for never. A call that wrote the CMD_SYNCs of pSMMUs A
+ *                 and B before waiting for either leaves both A's and B's
+ *                 @sync_start_seq below both @sync_wait_seq.
  */
 struct mock_smmu_counters {
 	__u32 psmmu;
@@ -139,6 +147,8 @@ struct mock_smmu_counters {
 	__aligned_u64 cmds;
 	__aligned_u64 syncs;
 	__aligned_u64 cerror_ill;
+	__aligned_u64 sync_start_seq;
+	__aligned_u64 sync_wait_seq;
 };
 
 #define MOCK_SMMU_GET_COUNTERS _IOWR(MOCK_SMMU_TYPE, 8, struct mock_smmu_counters)

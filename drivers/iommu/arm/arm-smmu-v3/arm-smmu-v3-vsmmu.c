@@ -21,9 +21,11 @@
  * Per pSMMU the commands keep the guest's order. A round of guest commands
  * ends when a pSMMU's batch is full, at the end of the array, or at a
  * rejected command; then every pSMMU that got commands in the round is
- * written its batch and a CMD_SYNC, and the round counts only once the
- * syncs completed. A rejected command ends the call after the commands
- * before it completed; nothing after it is issued.
+ * written its batch, then each of them a CMD_SYNC, and only then are the
+ * syncs waited for: the pSMMUs complete theirs concurrently, so that the
+ * round costs about one sync latency however many pSMMUs it touched. The
+ * round counts only once every sync completed. A rejected command ends the
+ * call after the commands before it completed; nothing after it is issued.
  *
  * The working memory of a call (the chunk and a batch per pSMMU, about
  * 2 KiB each) is the vIOMMU's, allocated at its first call and reused by
@@ -75,6 +77,16 @@ static bool vsmmu_round_cache = true;
 module_param(vsmmu_round_cache, bool, 0644);
 MODULE_PARM_DESC(vsmmu_round_cache,
 		 "Keep the invalidation dispatcher's working memory per vIOMMU (default Y; N: allocate it per call, for benchmarks)");
+
+/*
+ * For benchmarks: N waits for each pSMMU's CMD_SYNC of a round right after
+ * writing it, as the dispatcher did before it overlapped them, so that one
+ * boot can measure both.
+ */
+static bool vsmmu_sync_overlap = true;
+module_param(vsmmu_sync_overlap, bool, 0644);
+MODULE_PARM_DESC(vsmmu_sync_overlap,
+		 "Write every pSMMU's CMD_SYNC of a round before waiting for any (default Y; N: wait for each in turn, for benchmarks)");
 
 #define CMDQ_RANGE0	(CMDQ_TLBI_0_NUM | CMDQ_TLBI_0_SCALE)
 #define CMDQ_RANGE1	(CMDQ_TLBI_1_TTL | CMDQ_TLBI_1_TG)
@@ -167,6 +179,26 @@ void arm_vsmmu_smmu_destroy(struct arm_vsmmu_smmu *smmu)
 	ida_destroy(&smmu->vmid_ida);
 }
 
+/**
+ * arm_vsmmu_sync() - Write a CMD_SYNC to a pSMMU and wait for it
+ * @smmu: The pSMMU
+ *
+ * For the paths that flush one pSMMU at a time.
+ *
+ * Return: 0 once every command the calling task wrote to @smmu before
+ * completed, or the error of arm_vsmmu_smmu_ops::sync_start or sync_wait.
+ */
+int arm_vsmmu_sync(struct arm_vsmmu_smmu *smmu)
+{
+	struct arm_vsmmu_sync tok;
+	int rc;
+
+	rc = smmu->ops->sync_start(smmu, &tok);
+	if (!rc)
+		rc = smmu->ops->sync_wait(smmu, &tok);
+	return rc;
+}
+
 static int arm_vsmmu_cmd_sync(struct arm_vsmmu_smmu *smmu, u64 w0)
 {
 	const u64 cmd[CMDQ_ENT_DWORDS] = { w0, 0 };
@@ -174,7 +206,7 @@ static int arm_vsmmu_cmd_sync(struct arm_vsmmu_smmu *smmu, u64 w0)
 
 	rc = smmu->ops->issue(smmu, cmd, 1);
 	if (!rc)
-		rc = smmu->ops->sync(smmu);
+		rc = arm_vsmmu_sync(smmu);
 	return rc;
 }
 
@@ -354,7 +386,7 @@ void arm_vsmmu_s2_flush(struct arm_vsmmu_s2 *s2)
 		mutex_unlock(&vsmmu->lock);
 	}
 	for (i = 0; i != ARRAY_SIZE(touched); i++)
-		if (touched[i] && touched[i]->ops->sync(touched[i]))
+		if (touched[i] && arm_vsmmu_sync(touched[i]))
 			pr_warn_ratelimited("vsmmu: stage-2 invalidation on pSMMU %u failed\n",
 					    i);
 	mutex_unlock(&s2->lock);
@@ -522,6 +554,8 @@ struct arm_vsmmu_batch {
 	unsigned int num;
 	/* Index in the user array of the guest command of the first entry */
 	u32 first;
+	/* The CMD_SYNC written behind the batch, while it is waited for */
+	struct arm_vsmmu_sync sync;
 	u64 cmds[ARM_VSMMU_BATCH * CMDQ_ENT_DWORDS];
 };
 
@@ -671,6 +705,7 @@ static void arm_vsmmu_batch_failed(const struct arm_vsmmu_batch *batch,
  */
 static int arm_vsmmu_flush(struct arm_vsmmu_round *round, u32 *failed_at)
 {
+	bool overlap = READ_ONCE(vsmmu_sync_overlap);
 	struct arm_vsmmu *vsmmu = round->vsmmu;
 	unsigned int i;
 	int rc = 0;
@@ -689,7 +724,7 @@ static int arm_vsmmu_flush(struct arm_vsmmu_round *round, u32 *failed_at)
 			batch->num = 0;	/* nothing to sync */
 		}
 	}
-	/* ...then wait for each one that took commands */
+	/* ...then a CMD_SYNC on each one that took commands... */
 	for (i = 0; i != vsmmu->num_pinsts; i++) {
 		struct arm_vsmmu_smmu *smmu = vsmmu->pinst[i].smmu;
 		struct arm_vsmmu_batch *batch = &round->batch[i];
@@ -697,7 +732,23 @@ static int arm_vsmmu_flush(struct arm_vsmmu_round *round, u32 *failed_at)
 
 		if (!batch->num)
 			continue;
-		ret = smmu->ops->sync(smmu);
+		ret = smmu->ops->sync_start(smmu, &batch->sync);
+		if (!ret && !overlap)
+			ret = smmu->ops->sync_wait(smmu, &batch->sync);
+		if (ret)
+			arm_vsmmu_batch_failed(batch, ret, failed_at, &rc);
+		if (ret || !overlap)
+			batch->num = 0;	/* nothing to wait for */
+	}
+	/* ...then wait for each, the pSMMUs completing theirs together */
+	for (i = 0; i != vsmmu->num_pinsts; i++) {
+		struct arm_vsmmu_smmu *smmu = vsmmu->pinst[i].smmu;
+		struct arm_vsmmu_batch *batch = &round->batch[i];
+		int ret;
+
+		if (!batch->num)
+			continue;
+		ret = smmu->ops->sync_wait(smmu, &batch->sync);
 		if (ret)
 			arm_vsmmu_batch_failed(batch, ret, failed_at, &rc);
 	}

@@ -173,17 +173,43 @@ extern const struct arm_vsmmu_cmd_desc arm_vsmmu_cmds[CMDQ_OP_MAX];
 struct arm_vsmmu_smmu;
 
 /**
+ * struct arm_vsmmu_sync - a CMD_SYNC written and not yet waited for
+ * @pos: The driver's: what tells the CMD_SYNC's completion, e.g. its
+ *       position in the queue
+ * @ret: The driver's: what the wait is to report besides the completion
+ *
+ * Filled in by arm_vsmmu_smmu_ops::sync_start and read by the matching
+ * sync_wait; the library only keeps it in between.
+ */
+struct arm_vsmmu_sync {
+	u64 pos;
+	int ret;
+};
+
+/**
  * struct arm_vsmmu_smmu_ops - the command queue of one pSMMU
  * @issue: Write @num commands (@cmds holds CMDQ_ENT_DWORDS * @num words, in
  *         CPU order) to the queue, in order; may sleep while it is full.
  *         Return 0 or the queue's error.
- * @sync: Issue a CMD_SYNC and wait until every command the calling task
- *        wrote before it completed. Return 0, -ETIMEDOUT or -EIO.
+ * @sync_start: Write a CMD_SYNC behind the commands the calling task wrote
+ *              and record it in @tok; do not wait for it. May sleep while
+ *              the queue is full. Return 0 or the queue's error; @tok is
+ *              then not to be waited for.
+ * @sync_wait: Wait for the CMD_SYNC sync_start recorded in @tok, i.e.
+ *             until every command the calling task wrote before it
+ *             completed. Return 0, -ETIMEDOUT when it did not complete in
+ *             time, or -EIO when one of those commands failed. Called once
+ *             per successful sync_start, by the same task; the task may
+ *             start CMD_SYNCs on other pSMMUs in between, so that their
+ *             waits overlap.
  */
 struct arm_vsmmu_smmu_ops {
 	int (*issue)(struct arm_vsmmu_smmu *smmu, const u64 *cmds,
 		     unsigned int num);
-	int (*sync)(struct arm_vsmmu_smmu *smmu);
+	int (*sync_start)(struct arm_vsmmu_smmu *smmu,
+			  struct arm_vsmmu_sync *tok);
+	int (*sync_wait)(struct arm_vsmmu_smmu *smmu,
+			 struct arm_vsmmu_sync *tok);
 };
 
 /* A driver spans at most this many pSMMUs with one vIOMMU */
@@ -333,6 +359,7 @@ static inline size_t arm_vsmmu_size(unsigned int num)
 
 void arm_vsmmu_smmu_init(struct arm_vsmmu_smmu *smmu);
 void arm_vsmmu_smmu_destroy(struct arm_vsmmu_smmu *smmu);
+int arm_vsmmu_sync(struct arm_vsmmu_smmu *smmu);
 
 struct arm_vsmmu_s2 *arm_vsmmu_s2_alloc(unsigned int num_smmus);
 void arm_vsmmu_s2_free(struct arm_vsmmu_s2 *s2);

@@ -11,7 +11,8 @@
  * (the failed command skipped, the rest executed, the sync failing with
  * EIO) and working afterwards; both injected faults; exact log contents
  * and wrap-around; the cache model's bound, order and errors; two threads
- * sharing a queue, with and without illegal commands.
+ * sharing a queue, with and without illegal commands; the CMD_SYNC latency
+ * (sync_latency_us) and its time-out.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -28,6 +29,37 @@
 #define RAW_MAX			256
 #define LOG_SIZE		MOCK_SMMU_CMDQ_LOG_SIZE
 #define CACHE_KIND_MAX		4096
+
+#define PARAM_LATENCY		"/sys/module/mock_smmu/parameters/sync_latency_us"
+#define PARAM_TIMEOUT		"/sys/module/mock_smmu/parameters/sync_timeout_ms"
+
+/* A module parameter's value, or -errno */
+static long param_get(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -EINVAL;
+	fclose(f);
+	return v;
+}
+
+static int param_set(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", v) < 0)
+		rc = -EIO;
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
 
 static int raw1(int mfd, uint32_t psmmu, uint64_t w0, uint64_t w1)
 {
@@ -60,6 +92,8 @@ FIXTURE(cmdq)
 	/* The pSMMU under test: the last one, so that it is not always 0 */
 	uint32_t p;
 	struct mock_smmu_counters cnt;
+	/* sync_timeout_ms at the start, if the test changed the parameters */
+	long timeout_ms;
 };
 
 FIXTURE_SETUP(cmdq)
@@ -73,10 +107,15 @@ FIXTURE_SETUP(cmdq)
 	ASSERT_EQ(0, mock_cache_fill(self->mfd, self->p, NULL, 0));
 	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
 	ASSERT_EQ(0, mock_get_counters(self->mfd, self->p, &self->cnt));
+	self->timeout_ms = -1;
 }
 
 FIXTURE_TEARDOWN(cmdq)
 {
+	if (self->timeout_ms >= 0) {
+		param_set(PARAM_LATENCY, 0);
+		param_set(PARAM_TIMEOUT, self->timeout_ms);
+	}
 	mock_inject_fault(self->mfd, self->p, 0);
 	mock_cache_fill(self->mfd, self->p, NULL, 0);
 	close(self->mfd);
@@ -870,6 +909,58 @@ TEST_F(cmdq, psmmus_apart)
 	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, 1, NULL, 0));
 	ASSERT_EQ(-ETIMEDOUT, mock_cmdq_raw(self->mfd, 0, NULL, 0));
 	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, 0, NULL, 0));
+}
+
+/*
+ * sync_latency_us: a CMD_SYNC completes that long after it was written, its
+ * wait reporting what it did before; a latency beyond sync_timeout_ms is a
+ * time-out, whose errors are dropped; the queue goes on.
+ */
+TEST_F(cmdq, sync_latency)
+{
+	struct smmu_cmd cmds[2] = {
+		{ { SMMU_OP_TLBI_NH_ALL | SMMU_CMD_VMID(1), 0 } },
+		{ { 0xff, 0 } },
+	};
+	struct smmu_cmd expect[2] = { cmds[0], { { SYNC0, SYNC1 } } };
+	double t;
+
+	self->timeout_ms = param_get(PARAM_TIMEOUT);
+	ASSERT_LE(100, self->timeout_ms);
+	ASSERT_EQ(0, param_set(PARAM_LATENCY, 20000));
+
+	t = now_s();
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
+	ASSERT_LE(0.020, now_s() - t);
+	assert_log(_metadata, self->mfd, self->p, expect, 2);
+	assert_counted(1, 1, 0);
+
+	/* CERROR_ILL: the wait fails with EIO, once the sync completed */
+	ASSERT_EQ(0, mock_cmdq_log_clear(self->mfd, self->p));
+	t = now_s();
+	ASSERT_EQ(-EIO, mock_cmdq_raw(self->mfd, self->p, cmds, 2));
+	ASSERT_LE(0.020, now_s() - t);
+	assert_log(_metadata, self->mfd, self->p, expect, 2);
+	assert_counted(2, 2, 1);
+
+	/* Longer than sync_timeout_ms: a time-out, and its EIO is dropped */
+	ASSERT_EQ(0, param_set(PARAM_TIMEOUT, 10));
+	ASSERT_EQ(-ETIMEDOUT, mock_cmdq_raw(self->mfd, self->p, cmds, 2));
+	ASSERT_EQ(0, param_set(PARAM_TIMEOUT, self->timeout_ms));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
+	assert_counted(3, 4, 2);
+
+	/* An injected time-out still is one, after sync_timeout_ms */
+	ASSERT_EQ(0, param_set(PARAM_TIMEOUT, 100));
+	ASSERT_EQ(0, mock_inject_fault(self->mfd, self->p,
+				       MOCK_SMMU_FAULT_SYNC_TIMEOUT));
+	t = now_s();
+	ASSERT_EQ(-ETIMEDOUT, mock_cmdq_raw(self->mfd, self->p, NULL, 0));
+	ASSERT_LE(0.1, now_s() - t);
+
+	ASSERT_EQ(0, param_set(PARAM_LATENCY, 0));
+	ASSERT_EQ(0, mock_cmdq_raw(self->mfd, self->p, cmds, 1));
+	assert_counted(4, 5, 2);
 }
 
 /* Throughput of the queue, for the record */

@@ -16,7 +16,8 @@
  *   (read back from the pSMMUs' command logs), none from i on and no
  *   CERROR_ILL; injected sync time-outs and command errors with the exact
  *   entry_num, every command before it executed and nothing issued to the
- *   failing pSMMU after the failure.
+ *   failing pSMMU after the failure, on the pSMMU waited for last and on
+ *   the one waited for first.
  *
  * What the pSMMUs must execute is checked as iommufd_vsmmu_contract.h
  * says, from what each test knows of its devices: their pSMMUs, physical
@@ -1707,32 +1708,32 @@ TEST_F(vsmmu, inv_efault)
 /* ---- IOMMU_HWPT_INVALIDATE: failing pSMMUs ----------------------------- */
 
 /*
- * A batch of @num commands in which the failing pSMMU f = n - 1 gets its
- * first command at @first: CFGI_CD of device f, or with @tlbi a TLBI_NH_ASID
- * (then f holds a stage 1, and nothing before @first is a TLBI). Before
- * @first, CFGI_CD of the other devices and (without @tlbi) TLBIs, which f
+ * A batch of @num commands in which the failing pSMMU @f gets its first
+ * command at @first: CFGI_CD of device @f, or with @tlbi a TLBI_NH_ASID
+ * (then @f holds a stage 1, and nothing before @first is a TLBI). Before
+ * @first, CFGI_CD of the other devices and (without @tlbi) TLBIs, which @f
  * does not get then. Every command carries its index in its SSID or ASID.
  * What the pSMMUs must execute for it goes to self->x.
  */
 static void fault_batch(struct __test_metadata *_metadata,
 			struct _test_data_vsmmu *self, struct smmu_cmd *g,
-			unsigned int num, unsigned int first, bool tlbi)
+			unsigned int num, unsigned int first, bool tlbi, int f)
 {
-	int f = self->n - 1;
 	struct smmu_cmd e;
 	unsigned int k;
 
 	vsmmu_expect_reset(&self->x);
 	for (k = 0; k < num; k++) {
-		int d = self->n > 1 ? k % f : -1;
+		/* A device other than f's, -1 if there is none */
+		int d = self->n > 1 ? k % (self->n - 1) : -1;
 
+		if (d >= f)
+			d++;
 		if (k == first && tlbi)
 			d = -1;
 		else if (k == first || (k > first && k % 3 == 0))
 			d = f;
-		else if (k < first && tlbi)
-			d = k % f;
-		else if (k % 2 == 0)
+		else if (k % 2 == 0 && (k > first || !tlbi))
 			d = -1;
 		if (d >= 0) {
 			smmu_cmd_cfgi_cd(g[k].w, VSID_FIXTURE + d, k, 0);
@@ -1747,17 +1748,16 @@ static void fault_batch(struct __test_metadata *_metadata,
 }
 
 /*
- * @kind hits pSMMU f at its first command, guest command @first of @num:
+ * @kind hits pSMMU @f at its first command, guest command @first of @num:
  * the call fails with entry_num @first. Every command before it executed;
  * past it some may have, in order on each pSMMU, but not the failed one,
- * and nothing after the failed sync of f.
+ * and nothing after the failed sync of @f.
  */
-static void run_fault(struct __test_metadata *_metadata,
-		      struct _test_data_vsmmu *self, uint32_t kind,
-		      unsigned int first, unsigned int num, bool tlbi)
+static void run_fault_on(struct __test_metadata *_metadata,
+			 struct _test_data_vsmmu *self, uint32_t kind,
+			 unsigned int first, unsigned int num, bool tlbi, int f)
 {
-	int f = self->n - 1, want = kind == MOCK_SMMU_FAULT_SYNC_TIMEOUT ?
-				     -ETIMEDOUT : -EIO;
+	int want = kind == MOCK_SMMU_FAULT_SYNC_TIMEOUT ? -ETIMEDOUT : -EIO;
 	struct vsmmu_end end = {
 		.done = first,
 		.failed_psmmu = f,
@@ -1767,7 +1767,7 @@ static void run_fault(struct __test_metadata *_metadata,
 	char what[64];
 
 	ASSERT_GE(ARRAY_SIZE(batch), num);
-	fault_batch(_metadata, self, batch, num, first, tlbi);
+	fault_batch(_metadata, self, batch, num, first, tlbi, f);
 	logs_clear(_metadata, self);
 	ASSERT_EQ(0, mock_inject_fault(self->mfd, f, kind));
 	ASSERT_EQ(want, inv(self, batch, num, &done))
@@ -1777,9 +1777,17 @@ static void run_fault(struct __test_metadata *_metadata,
 	vsmmu_assert_logs(_metadata, self->mfd, &self->x, &end, what);
 
 	/* The next call works */
-	fault_batch(_metadata, self, batch, 16, 0, tlbi);
+	fault_batch(_metadata, self, batch, 16, 0, tlbi, f);
 	assert_accepted(_metadata, self, batch, 16, "after the fault");
 	assert_no_cerror(_metadata, self);
+}
+
+/* The fault on the last pSMMU, the last one the dispatcher waits for */
+static void run_fault(struct __test_metadata *_metadata,
+		      struct _test_data_vsmmu *self, uint32_t kind,
+		      unsigned int first, unsigned int num, bool tlbi)
+{
+	run_fault_on(_metadata, self, kind, first, num, tlbi, self->n - 1);
 }
 
 /* The pSMMU under fault holds no stage 1: only CFGI_CD reaches it */
@@ -1832,6 +1840,25 @@ TEST_F_TIMEOUT(vsmmu, inv_fault_sync_timeout, 120)
 		run_fault(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, 40,
 			  256, true);
 	}
+}
+
+/*
+ * The fault on pSMMU 0, whose CMD_SYNC is waited for first while those of
+ * the others are outstanding: the error of the first wait must not lose
+ * the others' completions, nor theirs its entry_num. A TLBI fanned out to
+ * every pSMMU reaches them all in the round that fails.
+ */
+TEST_F_TIMEOUT(vsmmu, inv_fault_first_waited, 120)
+{
+	if (self->n < 2)
+		SKIP(return, "needs 2 pSMMUs");
+	attach_s1_all(_metadata, self);
+	run_fault_on(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 11, 60, true,
+		     0);
+	run_fault_on(_metadata, self, MOCK_SMMU_FAULT_CMD_ERROR, 137, 286,
+		     true, 0);
+	run_fault_on(_metadata, self, MOCK_SMMU_FAULT_SYNC_TIMEOUT, 40, 256,
+		     true, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -12,7 +12,8 @@
  *
  * Covered: a routing table of every accepted opcode for several placements
  * of stage-1 and bypass nested HWPTs; the fan-out under attach, replace,
- * detach and moves to another vIOMMU; the exact per-pSMMU order in batches
+ * detach and moves to another vIOMMU; every CMD_SYNC of a call written
+ * before any is waited for; the exact per-pSMMU order in batches
  * of many lengths; which cache model entries disappear where; 2^19 commands
  * in one call; invalidations racing with vDEVICE destroy/recreate.
  *
@@ -593,6 +594,101 @@ TEST_F(dispatch, fanout)
 			attach(_metadata, self, q, 1, AT_S2);
 		CHECK(0, 0);
 	}
+}
+
+/* ---- The syncs of a call overlap ---------------------------------------- */
+
+/*
+ * One call of @num commands @g that must touch exactly the pSMMUs of @mask,
+ * in one round: each of them gets one CMD_SYNC, and the call writes every
+ * one of those CMD_SYNCs before it waits for any (the mock numbers each
+ * sync start and wait in one sequence common to all pSMMUs). No other
+ * pSMMU gets a CMD_SYNC.
+ */
+static void assert_syncs_overlap(struct __test_metadata *_metadata,
+				 struct _test_data_dispatch *self,
+				 const struct smmu_cmd *g, uint32_t num,
+				 uint64_t mask, const char *what)
+{
+	struct mock_smmu_counters a[MAX_PSMMUS], b[MAX_PSMMUS];
+	uint64_t seq0 = 0, last_start = 0, first_wait = ~0ULL;
+	uint32_t done;
+	int p;
+
+	read_counters(_metadata, self->mfd, self->nr, a);
+	for (p = 0; p < self->nr; p++) {
+		if (a[p].sync_start_seq > seq0)
+			seq0 = a[p].sync_start_seq;
+		if (a[p].sync_wait_seq > seq0)
+			seq0 = a[p].sync_wait_seq;
+	}
+	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu, g, num,
+					    &done)) TH_LOG("%s", what);
+	ASSERT_EQ(num, done) TH_LOG("%s", what);
+	read_counters(_metadata, self->mfd, self->nr, b);
+
+	for (p = 0; p < self->nr; p++) {
+		if (!(mask & (1ULL << p))) {
+			ASSERT_EQ(a[p].syncs, b[p].syncs)
+				TH_LOG("%s: pSMMU %d synced", what, p);
+			ASSERT_EQ(a[p].sync_start_seq, b[p].sync_start_seq)
+				TH_LOG("%s: pSMMU %d synced", what, p);
+			continue;
+		}
+		ASSERT_EQ(a[p].syncs + 1, b[p].syncs)
+			TH_LOG("%s: pSMMU %d", what, p);
+		ASSERT_LT(seq0, b[p].sync_start_seq)
+			TH_LOG("%s: pSMMU %d", what, p);
+		ASSERT_LT(b[p].sync_start_seq, b[p].sync_wait_seq)
+			TH_LOG("%s: pSMMU %d", what, p);
+		if (b[p].sync_start_seq > last_start)
+			last_start = b[p].sync_start_seq;
+		if (b[p].sync_wait_seq < first_wait)
+			first_wait = b[p].sync_wait_seq;
+	}
+	ASSERT_LT(last_start, first_wait)
+		TH_LOG("%s: a wait began before the last CMD_SYNC was written",
+		       what);
+}
+
+/*
+ * Every pSMMU an IOMMU_HWPT_INVALIDATE call touches has its CMD_SYNC
+ * written before the call waits for any of them, so that the pSMMUs
+ * complete them concurrently: device-scoped commands for every pSMMU, for
+ * the first and the last only, a TLBI fanned out to every pSMMU with a
+ * stage 1, and the two kinds mixed.
+ */
+TEST_F(dispatch, syncs_overlap)
+{
+	struct smmu_cmd g[2 * VMAX + 1];
+	uint64_t all = (1ULL << self->n) - 1, ends;
+	uint32_t num = 0;
+	int p;
+
+	if (self->n < 2)
+		SKIP(return, "needs 2 pSMMUs");
+	ends = 1ULL | 1ULL << (self->n - 1);
+
+	for (p = 0; p < self->n; p++)
+		smmu_cmd_cfgi_cd(g[num++].w, VSID(p, p % DEVS), p, 1);
+	assert_syncs_overlap(_metadata, self, g, num, all, "CFGI_CD each");
+
+	num = 0;
+	smmu_cmd_cfgi_cd_all(g[num++].w, VSID(self->n - 1, 1));
+	smmu_cmd_cfgi_cd_all(g[num++].w, VSID(0, 0));
+	assert_syncs_overlap(_metadata, self, g, num, ends, "first and last");
+
+	for (p = 0; p < self->n; p++)
+		attach(_metadata, self, p, 1, AT_S1);
+	num = 0;
+	smmu_cmd_nh_asid(g[num++].w, 0, 0x55);
+	assert_syncs_overlap(_metadata, self, g, num, all, "TLBI fan-out");
+
+	attach(_metadata, self, 0, 1, AT_BYP);
+	num = 0;
+	smmu_cmd_nh_all(g[num++].w, 0);
+	smmu_cmd_cfgi_cd(g[num++].w, VSID(0, 0), 0, 0);
+	assert_syncs_overlap(_metadata, self, g, num, all, "mixed");
 }
 
 /* ---- Order within a pSMMU ----------------------------------------------- */

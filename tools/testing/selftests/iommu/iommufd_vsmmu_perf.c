@@ -17,7 +17,10 @@
  *      batch routed here as a VMM must, one ioctl per pSMMU; (c) one
  *      ioctl per command and target; ratios (b)/(a) and (c)/(a);
  *  W5  fan-out: a TLBI on a spanning vIOMMU where k of n pSMMUs hold
- *      stage-1 attachments issues exactly k TLBIs (and k syncs);
+ *      stage-1 attachments issues exactly k TLBIs (and k syncs); then with
+ *      each CMD_SYNC taking the mock's sync_latency_us (-L) to complete,
+ *      the library writing every CMD_SYNC before waiting (its
+ *      vsmmu_sync_overlap=1) and waiting for each in turn (=0);
  *  W6  fixed and per-command costs in units of a null ioctl
  *      (IOMMU_HWPT_INVALIDATE with entry_num 0), with the mock's queue
  *      execution on and free (its cmdq_model parameter).
@@ -56,9 +59,15 @@
 #define CMDQ_MODEL	MOCK_PARAMS "cmdq_model"
 /* The dispatcher's working memory: 1 kept per vIOMMU, 0 allocated per call */
 #define ROUND_CACHE	MOCK_PARAMS "vsmmu_round_cache"
+/* The syncs of a round: 1 all written before any wait, 0 one at a time */
+#define SYNC_OVERLAP	MOCK_PARAMS "vsmmu_sync_overlap"
+/* The time a mock CMD_SYNC takes to complete, in us */
+#define SYNC_LATENCY	MOCK_PARAMS "sync_latency_us"
 
 static int reps = 9;
 static double min_s = 0.010;
+/* W5's CMD_SYNC latency, in us */
+static int sync_latency_us = 100;
 
 static int fd, mfd, n;
 static uint32_t first_id0;	/* dev_id of a device behind pSMMU 0 */
@@ -241,6 +250,10 @@ struct bcase {
 	unsigned int calls;
 	/* Run with the dispatcher's working memory allocated per call */
 	bool uncached;
+	/* Run with every sync of a round waited for right after its start */
+	bool serial;
+	/* 1 + the k of fan_set(k) to run with, 0 to leave the W5 devices */
+	int fan;
 	double t[MAX_REPS];
 	/* Out: per pSMMU, commands and syncs of one fn */
 	uint64_t cmds[MAX_PSMMUS], syncs[MAX_PSMMUS];
@@ -261,12 +274,20 @@ static void counters(uint64_t *cmds, uint64_t *syncs)
 }
 
 static int set_param(const char *path, int on);
+static void fan_set(int k);
 
-/* Set vsmmu_round_cache for @c, outside the timed part */
+/* Set the parameters and W5 attachments of @c, outside the timed part */
 static void prep(const struct bcase *c)
 {
-	static int cached = 1;
+	static int cached = 1, overlap = 1;
 
+	if (c->fan)
+		fan_set(c->fan - 1);
+	if (overlap == c->serial) {
+		overlap = !c->serial;
+		if (set_param(SYNC_OVERLAP, overlap))
+			die("writing " SYNC_OVERLAP, errno);
+	}
 	if (cached == !c->uncached)
 		return;
 	cached = !c->uncached;
@@ -328,6 +349,16 @@ static int cmp_double(const void *a, const void *b)
 struct ratio {
 	double med, min, max;
 };
+
+/* The median time of one fn of @c */
+static double median_t(const struct bcase *c)
+{
+	double v[MAX_REPS];
+
+	memcpy(v, c->t, reps * sizeof(v[0]));
+	qsort(v, reps, sizeof(v[0]), cmp_double);
+	return v[reps / 2];
+}
 
 /* Per repetition (num_t / num_div) / (den_t / den_div) */
 static struct ratio ratio(const struct bcase *num, double num_div,
@@ -590,18 +621,85 @@ static void w2_split(void)
 /* Attach the W5 devices of the first @k pSMMUs to stage 1, the rest bypass */
 static void fan_set(int k)
 {
+	static int cur = -1;
 	int p;
 
+	if (k == cur)
+		return;
 	for (p = 0; p < n; p++)
 		CHECK(mock_dev_attach(mfd, fan_dev[p],
 				      p < k ? fan_s1[p] : fan_byp[p], NULL));
+	cur = k;
+}
+
+/* Exactly one TLBI and one sync on each of the first @k pSMMUs */
+static int fan_exact(const struct bcase *c, int k)
+{
+	int ok = 1, p;
+
+	for (p = 0; p < n; p++)
+		ok &= c->cmds[p] == (p < k) && c->syncs[p] == (p < k);
+	return ok;
+}
+
+/*
+ * W5 with each CMD_SYNC completing sync_latency_us after it was written:
+ * the k = 1 call, then the k call with the syncs overlapped and serial,
+ * all three in turns.
+ */
+static void w5_sync_latency(struct batch_arg *tlbi, double t1)
+{
+	char metric[32];
+	struct bcase cs[3];
+	int k, rc;
+
+	printf("\n== W5 sync overlap: %s %d us (sync_latency_us), k of %d pSMMUs ==\n",
+	       "each CMD_SYNC completing", sync_latency_us, n);
+	printf("the k = 1 call at latency 0: %.1f us; %s\n", t1 * 1e6,
+	       "overlap/serial: vsmmu_sync_overlap=1/0");
+	rc = set_param(SYNC_LATENCY, sync_latency_us);
+	if (rc) {
+		printf("(mock parameters not writable: %s)\n", strerror(-rc));
+		return;
+	}
+	printf("%3s %-27s %-27s %s\n", "k", "overlap vs k=1 med [min max]",
+	       "serial vs k=1 med [min max]", "cmds/pSMMU | syncs/pSMMU");
+	snprintf(metric, sizeof(metric), "time_vs_k1_L%dus", sync_latency_us);
+	for (k = 0; k <= n; k++) {
+		struct ratio qo, qs;
+
+		memset(cs, 0, sizeof(cs));
+		cs[0].fn = way_kernel_own;
+		cs[0].arg = tlbi;
+		cs[0].fan = 1 + 1;
+		cs[1] = cs[0];
+		cs[1].fan = 1 + k;
+		cs[2] = cs[1];
+		cs[2].serial = true;
+		measure(cs, 3);
+		qo = ratio(&cs[1], 1, &cs[0], 1);
+		qs = ratio(&cs[2], 1, &cs[0], 1);
+		printf("%3d ", k);
+		print_ratio(qo);
+		print_ratio(qs);
+		printf("  %s | %s\n", per_psmmu(cs[1].cmds),
+		       per_psmmu(cs[1].syncs));
+		put_csv("W5sync", "overlap", k, metric, qo, &cs[1]);
+		put_csv("W5sync", "serial", k, metric, qs, &cs[2]);
+		if (!fan_exact(&cs[1], k) || !fan_exact(&cs[2], k))
+			die("fan-out is not exactly k TLBIs", EIO);
+	}
+	set_param(SYNC_LATENCY, 0);
+	/* Back to the library's defaults, no stage 1 */
+	prep(&(const struct bcase){ .fan = 1 + 0 });
 }
 
 static void w5_fanout(void)
 {
 	static struct batch_arg tlbi;
 	struct bcase cs[2];
-	int k, p;
+	double t1 = 0;
+	int k;
 
 	printf("\n== W5 fan-out: %s, k of %d pSMMUs holding stage-1 attachments ==\n",
 	       "1 TLBI_NH_ASID on a spanning vIOMMU", n);
@@ -612,7 +710,7 @@ static void w5_fanout(void)
 	smmu_cmd_nh_asid(tlbi.cmds[0].w, 0, 7);
 	for (k = 0; k <= n; k++) {
 		struct ratio q;
-		int ok = 1;
+		int ok;
 
 		memset(cs, 0, sizeof(cs));
 		cs[0].fn = way_kernel_own;
@@ -623,10 +721,10 @@ static void w5_fanout(void)
 		measure(&cs[0], 1);
 		fan_set(k);
 		measure(&cs[1], 1);
-		for (p = 0; p < n; p++)
-			ok &= cs[1].cmds[p] == (p < k) &&
-			      cs[1].syncs[p] == (p < k);
+		ok = fan_exact(&cs[1], k);
 		q = ratio(&cs[1], 1, &cs[0], 1);
+		if (k == 1)
+			t1 = median_t(&cs[1]);
 		printf("%3d %-10s", k, ok ? "exact" : "WRONG");
 		print_ratio(q);
 		printf("  %s | %s\n", per_psmmu(cs[1].cmds),
@@ -635,6 +733,7 @@ static void w5_fanout(void)
 		if (!ok)
 			die("fan-out is not exactly k TLBIs", EIO);
 	}
+	w5_sync_latency(&tlbi, t1);
 	fan_set(0);
 }
 
@@ -975,13 +1074,20 @@ int main(int argc, char **argv)
 			scale_max = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "-b") && i + 1 < argc) {
 			scale_budget_s = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "-L") && i + 1 < argc) {
+			sync_latency_us = atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: %s [-r reps, 7-%d] %s %s\n",
+			fprintf(stderr, "usage: %s [-r reps, 7-%d] %s %s %s\n",
 				argv[0], MAX_REPS,
 				"[-t ms per repetition, >= 10] [-w e.g. 123456]",
-				"[-s max vDEVICEs] [-b W3 set-up budget, s]");
+				"[-s max vDEVICEs] [-b W3 set-up budget, s]",
+				"[-L W5 sync latency, us, 1-100000]");
 			return 2;
 		}
+	}
+	if (sync_latency_us < 1 || sync_latency_us > 100000) {
+		fprintf(stderr, "%s: -L between 1 and 100000 us\n", argv[0]);
+		return 2;
 	}
 	if (reps < 7 || reps > MAX_REPS || min_s < 0.010) {
 		fprintf(stderr, "%s: at least 7 (at most %d) repetitions of at least 10 ms\n",
