@@ -715,12 +715,11 @@ static void w5_fanout(void)
 		memset(cs, 0, sizeof(cs));
 		cs[0].fn = way_kernel_own;
 		cs[0].arg = &tlbi;
+		cs[0].fan = 1 + 1;
 		cs[1] = cs[0];
+		cs[1].fan = 1 + k;
 		/* The k=1 reference and this k, measured in turns */
-		fan_set(1);
-		measure(&cs[0], 1);
-		fan_set(k);
-		measure(&cs[1], 1);
+		measure(cs, 2);
 		ok = fan_exact(&cs[1], k);
 		q = ratio(&cs[1], 1, &cs[0], 1);
 		if (k == 1)
