@@ -26,7 +26,7 @@
 #define DATA	"/tmp/perf.data"
 #define MAX_ARGS	64
 
-static int run(char *const argv[])
+static int spawn(char *const argv[])
 {
 	pid_t pid = fork();
 	int status;
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 		LOADER, "--library-path", ROOT "lib", ROOT "perf", "record",
 		"-a", "-e", "cpu-clock", "-F", "1999", "-o", DATA, "--",
 	};
-	char *rep[] = {
+	static char *const rep[] = {
 		LOADER, "--library-path", ROOT "lib", ROOT "perf", "report",
 		"--stdio", "--no-children", "-i", DATA, "--sort", "sym",
 		"--percent-limit", "0.25", NULL,
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 
 	setenv("HOME", "/tmp", 1);
 	setenv("PAGER", "cat", 1);
-	rc = run(rec);
+	rc = spawn(rec);
 	fflush(stdout);
 	if (rc) {
 		printf("perf-run: perf record of %s exited with %d\n", argv[1], rc);
@@ -79,5 +79,5 @@ int main(int argc, char **argv)
 	}
 	printf("perf-run: profile\n");
 	fflush(stdout);
-	return run(rep) ? 1 : 0;
+	return spawn(rep) ? 1 : 0;
 }
