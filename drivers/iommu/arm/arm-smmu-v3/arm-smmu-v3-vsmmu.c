@@ -63,6 +63,16 @@
  * dispatcher looks the vSID up in the core's table instead, as it did
  * before; the route table is kept up to date either way.
  *
+ * An xarray spends a 64-slot leaf node (576 bytes) on each 64 consecutive
+ * keys in use. Keyed by vSID, the table is compact for consecutive vSIDs
+ * (functions of one PCI bus) but costs a leaf per vDEVICE when each device
+ * sits on a PCI bus of its own (vSID = bus << 8, a root port per device).
+ * The vsmmu_route_key parameter (for benchmarks) keys the vIOMMUs
+ * allocated after it is set by the vSID with its bus and devfn bytes
+ * swapped instead, which turns the latter into consecutive keys and the
+ * former into a leaf per vDEVICE; both keyings map a full 16-bit range of
+ * vSIDs to itself. The lookup is the same xa_load() either way.
+ *
  * Coherence. A VMID tags translations on one pSMMU. Each stage-2 domain
  * and each vIOMMU count, per pSMMU, the STEs that reference their VMID
  * there, and:
@@ -86,6 +96,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/swab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
@@ -118,6 +129,16 @@ static bool vsmmu_route_table = true;
 module_param(vsmmu_route_table, bool, 0644);
 MODULE_PARM_DESC(vsmmu_route_table,
 		 "Resolve guest vSIDs with the vIOMMU's route table (default Y; N: with iommufd's vdev_id table, for benchmarks)");
+
+/*
+ * For benchmarks: 1 keys the route table of the vIOMMUs allocated from then
+ * on by the vSID with its PCI bus and devfn bytes swapped, so that one boot
+ * can measure the memory of both keyings.
+ */
+static bool vsmmu_route_key;
+module_param(vsmmu_route_key, bool, 0644);
+MODULE_PARM_DESC(vsmmu_route_key,
+		 "Key new vIOMMUs' route tables by vSID with bus and devfn swapped (default N: by vSID, for benchmarks)");
 
 #define CMDQ_RANGE0	(CMDQ_TLBI_0_NUM | CMDQ_TLBI_0_SCALE)
 #define CMDQ_RANGE1	(CMDQ_TLBI_1_TTL | CMDQ_TLBI_1_TG)
@@ -453,6 +474,7 @@ int arm_vsmmu_init(struct arm_vsmmu *vsmmu, struct arm_vsmmu_s2 *s2,
 	mutex_init(&vsmmu->round_lock);
 	vsmmu->round = NULL;
 	xa_init(&vsmmu->routes);
+	vsmmu->route_swab = READ_ONCE(vsmmu_route_key);
 	vsmmu->s2 = s2;
 	mutex_lock(&s2->lock);
 	list_add_tail(&vsmmu->s2_node, &s2->vsmmus);
@@ -561,6 +583,15 @@ out_unlock:
 
 /* --- vDEVICEs ----------------------------------------------------------- */
 
+/* The index of @vsid in the route table: see arm_vsmmu::route_swab */
+static unsigned long arm_vsmmu_route_key(const struct arm_vsmmu *vsmmu,
+					 u32 vsid)
+{
+	if (vsmmu->route_swab)
+		return (vsid & ~0xffffU) | swab16(vsid & 0xffff);
+	return vsid;
+}
+
 static void *arm_vsmmu_route_entry(unsigned int pidx, u32 psid)
 {
 	/* Both fields fit and the value is one xa_mk_value() can hold */
@@ -598,7 +629,8 @@ int arm_vsmmu_vdev_init(struct arm_vsmmu_vdev *vdev, unsigned int pidx,
 		return -EINVAL;
 	vdev->pidx = pidx;
 	vdev->psid = psid;
-	return xa_err(xa_store(&vsmmu->routes, vdev->core.virt_id,
+	return xa_err(xa_store(&vsmmu->routes,
+			       arm_vsmmu_route_key(vsmmu, vdev->core.virt_id),
 			       arm_vsmmu_route_entry(pidx, psid), GFP_KERNEL));
 }
 
@@ -620,7 +652,8 @@ void arm_vsmmu_vdev_destroy(struct arm_vsmmu_vdev *vdev)
 	struct arm_vsmmu *vsmmu = to_arm_vsmmu(viommu);
 
 	down_write(&viommu->vdevs_rwsem);
-	xa_cmpxchg(&vsmmu->routes, vdev->core.virt_id,
+	xa_cmpxchg(&vsmmu->routes,
+		   arm_vsmmu_route_key(vsmmu, vdev->core.virt_id),
 		   arm_vsmmu_route_entry(vdev->pidx, vdev->psid), NULL,
 		   GFP_KERNEL);
 	up_write(&viommu->vdevs_rwsem);
@@ -649,7 +682,7 @@ static bool arm_vsmmu_route(struct arm_vsmmu *vsmmu, u32 vsid,
 		*psid = target->psid;
 		return true;
 	}
-	entry = xa_load(&vsmmu->routes, vsid);
+	entry = xa_load(&vsmmu->routes, arm_vsmmu_route_key(vsmmu, vsid));
 	if (!xa_is_value(entry))
 		return false;
 	route = xa_to_value(entry);

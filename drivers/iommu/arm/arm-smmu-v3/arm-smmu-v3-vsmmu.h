@@ -276,10 +276,14 @@ struct arm_vsmmu_round;
  * @ssid_bits: See @asid_bits
  * @range_inv: See @asid_bits
  * @ats: See @asid_bits
- * @routes: The route table: virtual StreamID -> value entry of the
- *          vDEVICE's pSMMU index and physical StreamID (ARM_VSMMU_ROUTE_*),
- *          written by arm_vsmmu_vdev_init() and arm_vsmmu_vdev_destroy(),
- *          read by the dispatcher under core.vdevs_rwsem held for reading
+ * @routes: The route table: key of a virtual StreamID -> value entry of
+ *          the vDEVICE's pSMMU index and physical StreamID
+ *          (ARM_VSMMU_ROUTE_*), written by arm_vsmmu_vdev_init() and
+ *          arm_vsmmu_vdev_destroy(), read by the dispatcher under
+ *          core.vdevs_rwsem held for reading
+ * @route_swab: @routes is keyed by the vSID with the two bytes of its PCI
+ *              bus and devfn swapped, else by the vSID itself; fixed at
+ *              arm_vsmmu_init()
  * @num_pinsts: Entries of @pinst
  * @pinst: The spanned pSMMUs
  *
@@ -301,6 +305,7 @@ struct arm_vsmmu {
 	struct mutex round_lock;	/* see above */
 	struct arm_vsmmu_round *round;
 	struct xarray routes;
+	bool route_swab;
 	u8 asid_bits;
 	u8 ssid_bits;
 	bool range_inv;
