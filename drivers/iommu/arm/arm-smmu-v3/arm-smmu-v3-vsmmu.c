@@ -55,9 +55,10 @@
  *   physical StreamID is issued after IOMMU_DESTROY of it returned. The
  *   lock is taken even if the route was already replaced, since a round
  *   may have read it before that.
- * - A vDEVICE whose init failed, or whose allocation fails after it, gets
- *   its destroy callback or undoes its route itself: no route outlives
- *   its vDEVICE. An unknown vSID is an illegal command (-EIO).
+ * - An allocation that fails after the route was stored ends in the
+ *   destroy callback (the core's abort), or in the driver's vdevice_init
+ *   calling arm_vsmmu_vdev_destroy() itself: no route outlives its
+ *   vDEVICE. An unknown vSID is an illegal command (-EIO).
  *
  * With the vsmmu_route_table parameter off (for benchmarks), the
  * dispatcher looks the vSID up in the core's table instead, as it did
@@ -595,8 +596,8 @@ static unsigned long arm_vsmmu_route_key(const struct arm_vsmmu *vsmmu,
 static void *arm_vsmmu_route_entry(unsigned int pidx, u32 psid)
 {
 	/* Both fields fit and the value is one xa_mk_value() can hold */
-	BUILD_BUG_ON(ARM_VSMMU_MAX_SMMUS - 1 > FIELD_MAX(ARM_VSMMU_ROUTE_PIDX));
-	BUILD_BUG_ON(U32_MAX > FIELD_MAX(ARM_VSMMU_ROUTE_PSID));
+	BUILD_BUG_ON(FIELD_MAX(ARM_VSMMU_ROUTE_PIDX) < ARM_VSMMU_MAX_SMMUS - 1);
+	BUILD_BUG_ON(FIELD_MAX(ARM_VSMMU_ROUTE_PSID) < U32_MAX);
 	BUILD_BUG_ON((ARM_VSMMU_ROUTE_PIDX | ARM_VSMMU_ROUTE_PSID) > LONG_MAX);
 
 	return xa_mk_value(FIELD_PREP(ARM_VSMMU_ROUTE_PIDX, pidx) |
