@@ -8,11 +8,13 @@
  * IOMMU_VIOMMU_ALLOC_FLAG_SPAN, every pSMMU; each spanned pSMMU gives it a
  * VMID of its own, which tags the vIOMMU's stage-1 and stage-2 TLB entries
  * there. A vDEVICE tells the vIOMMU which physical StreamID the guest's
- * virtual StreamID stands for. Invalidations go straight to the library's
- * dispatcher, which issues them on the pSMMUs' command queues.
+ * virtual StreamID stands for; the library keeps that in the vIOMMU's
+ * route table (arm_vsmmu_vdev_init()/arm_vsmmu_vdev_destroy()). The mock
+ * also indexes its pSMMU's vDEVICEs by physical StreamID (for events).
+ * Invalidations go straight to the library's dispatcher, which issues
+ * them on the pSMMUs' command queues.
  */
 #include <linux/iommufd_viommu.h>
-#include <linux/limits.h>
 #include <linux/module.h>
 #include <uapi/linux/iommufd.h>
 
@@ -59,16 +61,27 @@ static void mock_viommu_destroy(struct iommufd_viommu *viommu)
 	arm_vsmmu_destroy(vsmmu);
 }
 
-static void mock_vdevice_destroy(struct iommufd_vdevice *vdev)
+static void mock_vdevice_unlink(struct mock_vdevice *mvdev)
 {
-	struct mock_vdevice *mvdev =
-		container_of(vdev, struct mock_vdevice, vsmmu.core);
 	struct mock_psmmu *psmmu = mvdev->psmmu;
 
 	mutex_lock(&psmmu->lock);
 	xa_cmpxchg(&psmmu->vdevs, mvdev->vsmmu.psid, mvdev, NULL, GFP_KERNEL);
 	psmmu->nr_vdevices--;
 	mutex_unlock(&psmmu->lock);
+}
+
+/*
+ * The route goes first, outside psmmu->lock: arm_vsmmu_vdev_destroy() takes
+ * the vIOMMU's vdevs_rwsem, and event reporting holds psmmu->lock.
+ */
+static void mock_vdevice_destroy(struct iommufd_vdevice *vdev)
+{
+	struct mock_vdevice *mvdev =
+		container_of(vdev, struct mock_vdevice, vsmmu.core);
+
+	arm_vsmmu_vdev_destroy(&mvdev->vsmmu);
+	mock_vdevice_unlink(mvdev);
 }
 
 static int mock_vdevice_init(struct iommufd_vdevice *vdev)
@@ -80,18 +93,14 @@ static int mock_vdevice_init(struct iommufd_vdevice *vdev)
 	struct mock_dev *mdev;
 	int pidx, rc;
 
-	/*
-	 * The virtual StreamID of SMMUv3 is 32 bits wide. The device is
-	 * bound, so the mock device cannot go away here.
-	 */
+	/* The device is bound, so the mock device cannot go away here */
 	mdev = mock_dev_of(vdev->dev);
-	if (!mdev || vdev->virt_id > U32_MAX)
+	if (!mdev)
 		return -EINVAL;
 	psmmu = mdev->psmmu;
 	pidx = arm_vsmmu_pidx(vsmmu, &psmmu->vsmmu);
 	if (pidx < 0)
 		return pidx;
-	mvdev->vsmmu.pidx = pidx;
 	mvdev->vsmmu.psid = mdev->sid;
 	mvdev->psmmu = psmmu;
 
@@ -102,6 +111,13 @@ static int mock_vdevice_init(struct iommufd_vdevice *vdev)
 	mutex_unlock(&psmmu->lock);
 	if (rc)
 		return rc == -EBUSY ? -EEXIST : rc;
+
+	/* The route last: nothing can fail after it */
+	rc = arm_vsmmu_vdev_init(&mvdev->vsmmu, pidx, mdev->sid);
+	if (rc) {
+		mock_vdevice_unlink(mvdev);
+		return rc;
+	}
 	vdev->destroy = mock_vdevice_destroy;
 	return 0;
 }

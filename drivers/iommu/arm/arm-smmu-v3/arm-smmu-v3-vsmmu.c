@@ -11,7 +11,7 @@
  * features every spanned pSMMU has, then rewritten and routed:
  *
  * - ATC_INV, CFGI_CD and CFGI_CD_ALL name a device by its virtual StreamID;
- *   the vIOMMU's vdev_id table gives its pSMMU and physical StreamID, and
+ *   the vIOMMU's route table gives its pSMMU and physical StreamID, and
  *   the command goes to that pSMMU alone.
  * - TLBI_NH_* name the VM by VMID. VMIDs are per pSMMU, so the command is
  *   sent, with that pSMMU's VMID, to every pSMMU where a device is attached
@@ -33,6 +33,49 @@
  * kilobytes; a call made while another one holds it uses memory of its
  * own for the time of the call.
  *
+ * Routes. The route table (arm_vsmmu::routes) maps each vSID of a vDEVICE
+ * to its pSMMU index and physical StreamID, packed in an xarray value
+ * entry, so that the dispatcher's lookup is one walk of a compact table
+ * ending in the answer; the core's vdev_id table (iommufd_viommu::vdevs),
+ * whose entries point to the vDEVICE objects, stays untouched and is what
+ * the table derives from. Its rules, given how the core calls the driver:
+ *
+ * - The core calls vdevice_init (arm_vsmmu_vdev_init()) with the vSID
+ *   reserved in vdev_id and before it publishes the vDEVICE there. The
+ *   route is stored then, possibly over the route of a previous vDEVICE of
+ *   the same vSID: the core takes a vDEVICE out of vdev_id (under
+ *   vdevs_rwsem held for writing) before it calls the driver's destroy,
+ *   so a new vDEVICE of another device can get the vSID in between.
+ * - The destroy callback (arm_vsmmu_vdev_destroy()) erases the vSID's
+ *   route only if it still is its own (a device has at most one vDEVICE
+ *   and a (pSMMU, physical StreamID) pair is one device, so equal values
+ *   mean the same vDEVICE), and does so with vdevs_rwsem held for writing.
+ *   The dispatcher holds it for reading over each round, from the lookups
+ *   to the completion of the round's commands, so once the callback
+ *   returns no round that may have read the old route is running and
+ *   none can read it any more: no command with the destroyed vDEVICE's
+ *   physical StreamID is issued after IOMMU_DESTROY of it returned. The
+ *   lock is taken even if the route was already replaced, since a round
+ *   may have read it before that.
+ * - An allocation that fails after the route was stored ends in the
+ *   destroy callback (the core's abort), or in the driver's vdevice_init
+ *   calling arm_vsmmu_vdev_destroy() itself: no route outlives its
+ *   vDEVICE. An unknown vSID is an illegal command (-EIO).
+ *
+ * With the vsmmu_route_table parameter off (for benchmarks), the
+ * dispatcher looks the vSID up in the core's table instead, as it did
+ * before; the route table is kept up to date either way.
+ *
+ * An xarray spends a 64-slot leaf node (576 bytes) on each 64 consecutive
+ * keys in use. Keyed by vSID, the table is compact for consecutive vSIDs
+ * (functions of one PCI bus) but costs a leaf per vDEVICE when each device
+ * sits on a PCI bus of its own (vSID = bus << 8, a root port per device).
+ * The vsmmu_route_key parameter (for benchmarks) keys the vIOMMUs
+ * allocated after it is set by the vSID with its bus and devfn bytes
+ * swapped instead, which turns the latter into consecutive keys and the
+ * former into a leaf per vDEVICE; both keyings map a full 16-bit range of
+ * vSIDs to itself. The lookup is the same xa_load() either way.
+ *
  * Coherence. A VMID tags translations on one pSMMU. Each stage-2 domain
  * and each vIOMMU count, per pSMMU, the STEs that reference their VMID
  * there, and:
@@ -53,8 +96,10 @@
 #include <linux/iommu.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/swab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
@@ -87,6 +132,26 @@ static bool vsmmu_sync_overlap = true;
 module_param(vsmmu_sync_overlap, bool, 0644);
 MODULE_PARM_DESC(vsmmu_sync_overlap,
 		 "Write every pSMMU's CMD_SYNC of a round before waiting for any (default Y; N: wait for each in turn, for benchmarks)");
+
+/*
+ * For benchmarks: N resolves a device-scoped guest command's vSID with
+ * iommufd_viommu_find_vdev() and the vDEVICE object, as the dispatcher did
+ * before it had its route table, so that one boot can measure both.
+ */
+static bool vsmmu_route_table = true;
+module_param(vsmmu_route_table, bool, 0644);
+MODULE_PARM_DESC(vsmmu_route_table,
+		 "Resolve guest vSIDs with the vIOMMU's route table (default Y; N: with iommufd's vdev_id table, for benchmarks)");
+
+/*
+ * For benchmarks: 1 keys the route table of the vIOMMUs allocated from then
+ * on by the vSID with its PCI bus and devfn bytes swapped, so that one boot
+ * can measure the memory of both keyings.
+ */
+static bool vsmmu_route_key;
+module_param(vsmmu_route_key, bool, 0644);
+MODULE_PARM_DESC(vsmmu_route_key,
+		 "Key new vIOMMUs' route tables by vSID with bus and devfn swapped (default N: by vSID, for benchmarks)");
 
 #define CMDQ_RANGE0	(CMDQ_TLBI_0_NUM | CMDQ_TLBI_0_SCALE)
 #define CMDQ_RANGE1	(CMDQ_TLBI_1_TTL | CMDQ_TLBI_1_TG)
@@ -444,6 +509,8 @@ int arm_vsmmu_init(struct arm_vsmmu *vsmmu, struct arm_vsmmu_s2 *s2,
 	mutex_init(&vsmmu->lock);
 	mutex_init(&vsmmu->round_lock);
 	vsmmu->round = NULL;
+	xa_init(&vsmmu->routes);
+	vsmmu->route_swab = READ_ONCE(vsmmu_route_key);
 	vsmmu->s2 = s2;
 	mutex_lock(&s2->lock);
 	list_add_tail(&vsmmu->s2_node, &s2->vsmmus);
@@ -468,6 +535,9 @@ void arm_vsmmu_destroy(struct arm_vsmmu *vsmmu)
 	for (i = 0; i != vsmmu->num_pinsts; i++)
 		WARN_ON(vsmmu->pinst[i].users);
 	arm_vsmmu_release(vsmmu, vsmmu->num_pinsts);
+	/* Every vDEVICE holds the vIOMMU: their routes are gone */
+	WARN_ON(!xa_empty(&vsmmu->routes));
+	xa_destroy(&vsmmu->routes);
 	kvfree(vsmmu->round);
 	mutex_destroy(&vsmmu->round_lock);
 	mutex_destroy(&vsmmu->lock);
@@ -545,6 +615,116 @@ void arm_vsmmu_ste_put(struct arm_vsmmu *vsmmu, unsigned int pidx, bool s1)
 				    p->vmid, p->smmu->idx, rc);
 out_unlock:
 	mutex_unlock(&vsmmu->lock);
+}
+
+/* --- vDEVICEs ----------------------------------------------------------- */
+
+/* The index of @vsid in the route table: see arm_vsmmu::route_swab */
+static unsigned long arm_vsmmu_route_key(const struct arm_vsmmu *vsmmu,
+					 u32 vsid)
+{
+	if (vsmmu->route_swab)
+		return (vsid & ~0xffffU) | swab16(vsid & 0xffff);
+	return vsid;
+}
+
+static void *arm_vsmmu_route_entry(unsigned int pidx, u32 psid)
+{
+	/* Both fields fit and the value is one xa_mk_value() can hold */
+	BUILD_BUG_ON(FIELD_MAX(ARM_VSMMU_ROUTE_PIDX) < ARM_VSMMU_MAX_SMMUS - 1);
+	BUILD_BUG_ON(FIELD_MAX(ARM_VSMMU_ROUTE_PSID) < U32_MAX);
+	BUILD_BUG_ON((ARM_VSMMU_ROUTE_PIDX | ARM_VSMMU_ROUTE_PSID) > LONG_MAX);
+
+	return xa_mk_value(FIELD_PREP(ARM_VSMMU_ROUTE_PIDX, pidx) |
+			   FIELD_PREP(ARM_VSMMU_ROUTE_PSID, psid));
+}
+
+/**
+ * arm_vsmmu_vdev_init() - Route a new vDEVICE's virtual StreamID
+ * @vdev: The vDEVICE, from the driver's vdevice_init callback; its core
+ *        part (vIOMMU, virtual ID) is set
+ * @pidx: Index in the vIOMMU's pinst of the device's pSMMU
+ * @psid: The device's physical StreamID there
+ *
+ * Sets @vdev's @pidx and @psid and stores the route in the vIOMMU's route
+ * table, replacing the route of a previous vDEVICE of the same vSID whose
+ * destroy callback has not run yet (the core already took that one out of
+ * its vdev_id table). From now on guest commands naming the vSID go to
+ * @psid on pSMMU @pidx. A driver whose vdevice_init fails after this call
+ * must call arm_vsmmu_vdev_destroy().
+ *
+ * Return: 0; -EINVAL for a virtual ID wider than an SMMUv3 StreamID (32
+ * bits) or a @pidx outside the vIOMMU's span; -ENOMEM.
+ */
+int arm_vsmmu_vdev_init(struct arm_vsmmu_vdev *vdev, unsigned int pidx,
+			u32 psid)
+{
+	struct arm_vsmmu *vsmmu = to_arm_vsmmu(vdev->core.viommu);
+
+	if (vdev->core.virt_id > U32_MAX || WARN_ON(pidx >= vsmmu->num_pinsts))
+		return -EINVAL;
+	vdev->pidx = pidx;
+	vdev->psid = psid;
+	return xa_err(xa_store(&vsmmu->routes,
+			       arm_vsmmu_route_key(vsmmu, vdev->core.virt_id),
+			       arm_vsmmu_route_entry(pidx, psid), GFP_KERNEL));
+}
+
+/**
+ * arm_vsmmu_vdev_destroy() - Remove a vDEVICE's route
+ * @vdev: A vDEVICE arm_vsmmu_vdev_init() succeeded on, from the driver's
+ *        destroy callback (or its failing vdevice_init)
+ *
+ * Erases the vSID's route if it still is @vdev's: a vDEVICE of another
+ * device that got the vSID since keeps its own. It does so under the
+ * vIOMMU's vdevs_rwsem held for writing, which waits for every dispatcher
+ * round that may have read the route: once this returns, no command with
+ * @vdev's physical StreamID is issued any more. May sleep; the caller must
+ * not hold vdevs_rwsem.
+ */
+void arm_vsmmu_vdev_destroy(struct arm_vsmmu_vdev *vdev)
+{
+	struct iommufd_viommu *viommu = vdev->core.viommu;
+	struct arm_vsmmu *vsmmu = to_arm_vsmmu(viommu);
+
+	down_write(&viommu->vdevs_rwsem);
+	xa_cmpxchg(&vsmmu->routes,
+		   arm_vsmmu_route_key(vsmmu, vdev->core.virt_id),
+		   arm_vsmmu_route_entry(vdev->pidx, vdev->psid), NULL,
+		   GFP_KERNEL);
+	up_write(&viommu->vdevs_rwsem);
+}
+
+/*
+ * Where guest commands naming @vsid go: the route table's entry, or with
+ * vsmmu_route_table off the vDEVICE found in the core's vdev_id table.
+ * The caller holds vdevs_rwsem for reading. Return false for an unknown
+ * vSID.
+ */
+static bool arm_vsmmu_route(struct arm_vsmmu *vsmmu, u32 vsid,
+			    unsigned int *pidx, u32 *psid)
+{
+	struct iommufd_vdevice *vdev;
+	struct arm_vsmmu_vdev *target;
+	unsigned long route;
+	void *entry;
+
+	if (unlikely(!READ_ONCE(vsmmu_route_table))) {
+		vdev = iommufd_viommu_find_vdev(&vsmmu->core, vsid);
+		if (!vdev)
+			return false;
+		target = container_of(vdev, struct arm_vsmmu_vdev, core);
+		*pidx = target->pidx;
+		*psid = target->psid;
+		return true;
+	}
+	entry = xa_load(&vsmmu->routes, arm_vsmmu_route_key(vsmmu, vsid));
+	if (!xa_is_value(entry))
+		return false;
+	route = xa_to_value(entry);
+	*pidx = FIELD_GET(ARM_VSMMU_ROUTE_PIDX, route);
+	*psid = FIELD_GET(ARM_VSMMU_ROUTE_PSID, route);
+	return true;
 }
 
 /* --- IOMMU_HWPT_INVALIDATE ---------------------------------------------- */
@@ -649,20 +829,17 @@ static int arm_vsmmu_dispatch(struct arm_vsmmu_round *round, u32 gidx)
 	unsigned int c = (gidx - round->base) * CMDQ_ENT_DWORDS;
 	u64 w0 = le64_to_cpu(round->guest[c]);
 	u64 w1 = le64_to_cpu(round->guest[c + 1]);
-	struct iommufd_vdevice *vdev;
-	struct arm_vsmmu_vdev *target;
-	unsigned int i;
+	unsigned int i, pidx;
+	u32 psid;
 
 	switch (arm_vsmmu_cmd_check(vsmmu, w0, w1)) {
 	case ARM_VSMMU_BY_SID:
-		vdev = iommufd_viommu_find_vdev(&vsmmu->core,
-						FIELD_GET(CMDQ_CFGI_0_SID, w0));
-		if (!vdev)
+		if (!arm_vsmmu_route(vsmmu, FIELD_GET(CMDQ_CFGI_0_SID, w0),
+				     &pidx, &psid))
 			return -EIO;
-		target = container_of(vdev, struct arm_vsmmu_vdev, core);
 		w0 &= ~CMDQ_CFGI_0_SID;
-		w0 |= FIELD_PREP(CMDQ_CFGI_0_SID, target->psid);
-		arm_vsmmu_batch_add(round, target->pidx, gidx, w0, w1);
+		w0 |= FIELD_PREP(CMDQ_CFGI_0_SID, psid);
+		arm_vsmmu_batch_add(round, pidx, gidx, w0, w1);
 		return 0;
 	case ARM_VSMMU_BY_VMID:
 		break;
@@ -861,9 +1038,10 @@ int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 			round->batch[i].num = 0;
 		round->full = false;
 		/*
-		 * A vDEVICE found in this round cannot be destroyed before the
-		 * round's commands completed; a destruction waits at most for
-		 * one round, not for the whole call.
+		 * A vDEVICE routed in this round cannot be destroyed before
+		 * the round's commands completed (arm_vsmmu_vdev_destroy());
+		 * a destruction waits at most for one round, not for the
+		 * whole call.
 		 */
 		down_read(&viommu->vdevs_rwsem);
 		while (pos != total && !round->full && !stop) {

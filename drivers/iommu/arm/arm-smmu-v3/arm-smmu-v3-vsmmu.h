@@ -27,6 +27,7 @@
 #include <linux/overflow.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 /* Command queue entries: two 64-bit words */
 #define CMDQ_ENT_DWORDS			2
@@ -306,11 +307,26 @@ struct arm_vsmmu_round;
  *           bits, without a branch per command
  * @no_range: The same for range invalidation (w0_range, w1_range)
  * @no_asid16: The same for 16-bit ASIDs (w0_asid16)
+ * @routes: The route table: key of a virtual StreamID -> value entry of
+ *          the vDEVICE's pSMMU index and physical StreamID
+ *          (ARM_VSMMU_ROUTE_*), written by arm_vsmmu_vdev_init() and
+ *          arm_vsmmu_vdev_destroy(), read by the dispatcher under
+ *          core.vdevs_rwsem held for reading
+ * @route_swab: @routes is keyed by the vSID with the two bytes of its PCI
+ *              bus and devfn swapped, else by the vSID itself; fixed at
+ *              arm_vsmmu_init()
  * @num_pinsts: Entries of @pinst
  * @pinst: The spanned pSMMUs
  *
  * The driver sizes its vIOMMU structure, which starts with this one, with
  * arm_vsmmu_size().
+ *
+ * @routes is the driver side's compact copy of the core's vdev_id table
+ * (core.vdevs), for the dispatcher's hot path: a lookup costs one xarray
+ * walk ending in the entry itself, without touching the vDEVICE object or
+ * calling into iommufd.ko. The core's table stays the reference: a vSID
+ * has a route only between the vdevice_init and destroy callbacks of its
+ * vDEVICE.
  */
 struct arm_vsmmu {
 	struct iommufd_viommu core;
@@ -319,6 +335,8 @@ struct arm_vsmmu {
 	struct mutex lock;	/* see above */
 	struct mutex round_lock;	/* see above */
 	struct arm_vsmmu_round *round;
+	struct xarray routes;
+	bool route_swab;
 	u8 asid_bits;
 	u8 ssid_bits;
 	bool range_inv;
@@ -330,11 +348,22 @@ struct arm_vsmmu {
 	struct arm_vsmmu_pinst pinst[] __counted_by(num_pinsts);
 };
 
+/*
+ * A route, the value of an arm_vsmmu::routes entry: the pSMMU index and the
+ * physical StreamID, packed in what xa_mk_value() can hold (the library
+ * checks at build time that both fit).
+ */
+#define ARM_VSMMU_ROUTE_PSID		GENMASK_ULL(31, 0)
+#define ARM_VSMMU_ROUTE_PIDX		GENMASK_ULL(37, 32)
+
 /**
  * struct arm_vsmmu_vdev - an SMMUv3 vDEVICE: where a vSID's commands go
  * @core: The iommufd vDEVICE; first, as iommufd requires
  * @pidx: Index in arm_vsmmu::pinst of the device's pSMMU
  * @psid: The device's physical StreamID there
+ *
+ * Set by arm_vsmmu_vdev_init(), which also enters them in the vIOMMU's
+ * route table.
  */
 struct arm_vsmmu_vdev {
 	struct iommufd_vdevice core;
@@ -375,6 +404,9 @@ void arm_vsmmu_destroy(struct arm_vsmmu *vsmmu);
 int arm_vsmmu_pidx(struct arm_vsmmu *vsmmu, struct arm_vsmmu_smmu *smmu);
 void arm_vsmmu_ste_get(struct arm_vsmmu *vsmmu, unsigned int pidx, bool s1);
 void arm_vsmmu_ste_put(struct arm_vsmmu *vsmmu, unsigned int pidx, bool s1);
+int arm_vsmmu_vdev_init(struct arm_vsmmu_vdev *vdev, unsigned int pidx,
+			u32 psid);
+void arm_vsmmu_vdev_destroy(struct arm_vsmmu_vdev *vdev);
 int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 			       struct iommu_user_data_array *array);
 bool arm_vsmmu_evt_for_guest(const u64 *evt);

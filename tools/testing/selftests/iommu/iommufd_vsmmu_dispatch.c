@@ -15,7 +15,9 @@
  * detach and moves to another vIOMMU; every CMD_SYNC of a call written
  * before any is waited for; the exact per-pSMMU order in batches
  * of many lengths; which cache model entries disappear where; 2^19 commands
- * in one call; invalidations racing with vDEVICE destroy/recreate.
+ * in one call; invalidations racing with vDEVICE destroy/recreate; vSIDs
+ * reused by another device and failed vDEVICE allocations (the route
+ * table).
  *
  * The fixture runs with 1, 2 and 4 pSMMUs carrying devices (skipped when
  * the module has fewer). Each of them gets two devices whose physical SIDs
@@ -28,6 +30,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "iommufd_vsmmu_contract.h"
@@ -1362,6 +1365,159 @@ TEST_F_TIMEOUT(dispatch, race_vdevice_destroy, 300)
 	ASSERT_EQ(0, viommu_invalidate_smmu(self->fd, self->viommu, &c, 1, &done));
 	ASSERT_EQ(1, done);
 	vsmmu_assert_logs_done(_metadata, self->mfd, &self->x, 1, "X again");
+}
+
+/* ---- vSIDs changing hands ------------------------------------------------ */
+
+/* One guest CFGI_CD_ALL naming @vsid on the fixture's vIOMMU @viommu */
+static int inv_vsid(struct _test_data_dispatch *self, uint32_t viommu,
+		    uint32_t vsid, uint32_t *done)
+{
+	struct smmu_cmd c = SMMU_CMD(SMMU_OP_CFGI_CD_ALL | SMMU_CMD_SID(vsid), 0);
+
+	*done = ~0U;
+	return viommu_invalidate_smmu(self->fd, viommu, &c, 1, done);
+}
+
+/* @vsid names no vDEVICE of @viommu: EIO, nothing executed anywhere */
+static void assert_unrouted(struct __test_metadata *_metadata,
+			    struct _test_data_dispatch *self, uint32_t viommu,
+			    uint32_t vsid, const char *what)
+{
+	uint32_t done;
+
+	clear_logs(_metadata, self->mfd, self->nr);
+	vsmmu_expect_reset(&self->x);
+	ASSERT_EQ(-EIO, inv_vsid(self, viommu, vsid, &done))
+		TH_LOG("%s: vSID %#x", what, vsid);
+	ASSERT_EQ(0, done);
+	vsmmu_assert_logs_done(_metadata, self->mfd, &self->x, 0, what);
+}
+
+/* @vsid routes to device (@p, @j): its pSMMU alone executes the command */
+static void assert_routes(struct __test_metadata *_metadata,
+			  struct _test_data_dispatch *self, uint32_t viommu,
+			  uint32_t vsid, int p, int j, const char *what)
+{
+	uint32_t done;
+
+	clear_logs(_metadata, self->mfd, self->nr);
+	vsmmu_expect_reset(&self->x);
+	vsmmu_expect_add(&self->x, p, 0,
+			 SMMU_CMD(SMMU_OP_CFGI_CD_ALL | SMMU_CMD_SID(PSID(j)), 0));
+	ASSERT_EQ(0, inv_vsid(self, viommu, vsid, &done))
+		TH_LOG("%s: vSID %#x", what, vsid);
+	ASSERT_EQ(1, done);
+	vsmmu_assert_logs_done(_metadata, self->mfd, &self->x, 1, what);
+}
+
+/*
+ * A vSID given to another device right after IOMMU_DESTROY of its vDEVICE
+ * routes to the new device at once, and the old device's physical SID
+ * never reaches its pSMMU again; back and forth, between two pSMMUs when
+ * there are several. The vSID a device left behind is unknown.
+ */
+TEST_F(dispatch, vsid_reuse)
+{
+	int px = self->n - 1, k;
+	uint32_t x = VSID(0, 0), vdev = self->vdev[0][0];
+
+	/* Device (px, 1) gives up its own vDEVICE: a device has one */
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->vdev[px][1]));
+	assert_unrouted(_metadata, self, self->viommu, VSID(px, 1),
+			"vDEVICE destroyed");
+
+	for (k = 0; k < 64; k++) {
+		/* Even k: (0, 0) owns X and (px, 1) takes it over */
+		int p_old = k & 1 ? px : 0, j_old = k & 1;
+		int p_new = k & 1 ? 0 : px, j_new = !(k & 1);
+
+		ASSERT_EQ(0, iommufd_destroy(self->fd, vdev));
+		ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu,
+					   self->dev_id[p_new][j_new], x,
+					   &vdev));
+		/* Exactly the new device's command: none for the old one */
+		assert_routes(_metadata, self, self->viommu, x, p_new, j_new,
+			      "vSID reused");
+		ASSERT_NE(PSID(j_old) | p_old << 8, PSID(j_new) | p_new << 8);
+	}
+	/* Every other vSID still routes where it did */
+	assert_routes(_metadata, self, self->viommu, VSID(px, 0), px, 0,
+		      "untouched vSID");
+	if (self->n > 1)
+		assert_routes(_metadata, self, self->viommu, VSID(0, 1), 0, 1,
+			      "untouched vSID");
+}
+
+/*
+ * A vDEVICE allocation that fails leaves no route behind: for a vSID
+ * already taken (EEXIST, before the driver is asked), for a virtual ID
+ * wider than a StreamID (EINVAL, from the driver), and when the response
+ * cannot be written back (EFAULT, after the driver accepted and the core
+ * published the vDEVICE). Then a second vIOMMU's vDEVICE of the same vSID
+ * routes on that vIOMMU only, and the vIOMMU cannot go while it has one.
+ */
+TEST_F(dispatch, vdevice_fail_no_route)
+{
+	struct iommu_vdevice_alloc *cmd;
+	uint32_t v2, vdev2;
+
+	ASSERT_EQ(0, iommufd_destroy(self->fd, self->vdev[0][1]));
+	assert_unrouted(_metadata, self, self->viommu, VSID(0, 1),
+			"vDEVICE destroyed");
+
+	/* EEXIST: (0, 0)'s vSID is unchanged */
+	ASSERT_EQ(-EEXIST, vdevice_alloc(self->fd, self->viommu,
+					 self->dev_id[0][1], VSID(0, 0), NULL));
+	assert_routes(_metadata, self, self->viommu, VSID(0, 0), 0, 0,
+		      "after EEXIST");
+	assert_unrouted(_metadata, self, self->viommu, VSID(0, 1),
+			"after EEXIST");
+
+	/* EINVAL: nothing at the ID's low 32 bits either */
+	ASSERT_EQ(-EINVAL, vdevice_alloc(self->fd, self->viommu,
+					 self->dev_id[0][1],
+					 (1ULL << 32) | VSID(0, 1), NULL));
+	assert_unrouted(_metadata, self, self->viommu, VSID(0, 1),
+			"after EINVAL");
+
+	/* EFAULT: the vDEVICE existed for a moment, its route must go */
+	cmd = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	*cmd = (struct iommu_vdevice_alloc){
+		.size = sizeof(*cmd),
+		.viommu_id = self->viommu,
+		.dev_id = self->dev_id[0][1],
+		.virt_id = VSID(0, 1),
+	};
+	ASSERT_EQ(0, mprotect(cmd, 4096, PROT_READ));
+	ASSERT_EQ(-EFAULT, ioctl_errno(self->fd, IOMMU_VDEVICE_ALLOC, cmd));
+	ASSERT_EQ(0, munmap(cmd, 4096));
+	assert_unrouted(_metadata, self, self->viommu, VSID(0, 1),
+			"after EFAULT");
+
+	/* The device's vDEVICE, on a second vIOMMU of pSMMU 0 */
+	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, 0, self->dev_id[0][1],
+				       self->parent, &v2));
+	ASSERT_EQ(0, vdevice_alloc(self->fd, v2, self->dev_id[0][1],
+				   VSID(0, 0), &vdev2));
+	assert_routes(_metadata, self, v2, VSID(0, 0), 0, 1, "second vIOMMU");
+	assert_routes(_metadata, self, self->viommu, VSID(0, 0), 0, 0,
+		      "first vIOMMU");
+	assert_unrouted(_metadata, self, v2, VSID(0, 1), "second vIOMMU");
+	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v2));
+	assert_routes(_metadata, self, v2, VSID(0, 0), 0, 1,
+		      "vIOMMU still in use");
+	ASSERT_EQ(0, iommufd_destroy(self->fd, vdev2));
+	assert_unrouted(_metadata, self, v2, VSID(0, 0), "second vIOMMU");
+	ASSERT_EQ(0, iommufd_destroy(self->fd, v2));
+
+	/* And the device's vDEVICE back on the first vIOMMU */
+	ASSERT_EQ(0, vdevice_alloc(self->fd, self->viommu, self->dev_id[0][1],
+				   VSID(0, 1), &self->vdev[0][1]));
+	assert_routes(_metadata, self, self->viommu, VSID(0, 1), 0, 1,
+		      "allocated again");
 }
 
 TEST_HARNESS_MAIN

@@ -16,6 +16,12 @@
  *  W2  (a) one spanning vIOMMU, one ioctl; (b) one vIOMMU per pSMMU, the
  *      batch routed here as a VMM must, one ioctl per pSMMU; (c) one
  *      ioctl per command and target; ratios (b)/(a) and (c)/(a);
+ *  W3  scale: per-command cost of device-scoped commands with random vSIDs
+ *      on a vIOMMU of N vDEVICEs relative to N=16, with the dispatcher's
+ *      route table and with iommufd's vdev_id table (vsmmu_route_table 1
+ *      and 0), the queue modelled and free;
+ *  W4  memory: kernel memory and xarray nodes per device, vDEVICE and
+ *      vIOMMU, for dense vSIDs and for one device per PCI bus;
  *  W5  fan-out: a TLBI on a spanning vIOMMU where k of n pSMMUs hold
  *      stage-1 attachments issues exactly k TLBIs (and k syncs); then with
  *      each CMD_SYNC taking the mock's sync_latency_us (-L) to complete,
@@ -63,6 +69,10 @@
 #define SYNC_OVERLAP	MOCK_PARAMS "vsmmu_sync_overlap"
 /* The time a mock CMD_SYNC takes to complete, in us */
 #define SYNC_LATENCY	MOCK_PARAMS "sync_latency_us"
+/* The dispatcher's vSID lookup: 1 its route table, 0 iommufd's vdev_id table */
+#define ROUTE_TABLE	MOCK_PARAMS "vsmmu_route_table"
+/* The route table's key for new vIOMMUs: 0 the vSID, 1 bus and devfn swapped */
+#define ROUTE_KEY	MOCK_PARAMS "vsmmu_route_key"
 
 static int reps = 9;
 static double min_s = 0.010;
@@ -254,6 +264,8 @@ struct bcase {
 	bool serial;
 	/* 1 + the k of fan_set(k) to run with, 0 to leave the W5 devices */
 	int fan;
+	/* Run with the vSID lookup in iommufd's vdev_id table (no route table) */
+	bool find_vdev;
 	double t[MAX_REPS];
 	/* Out: per pSMMU, commands and syncs of one fn */
 	uint64_t cmds[MAX_PSMMUS], syncs[MAX_PSMMUS];
@@ -279,7 +291,7 @@ static void fan_set(int k);
 /* Set the parameters and W5 attachments of @c, outside the timed part */
 static void prep(const struct bcase *c)
 {
-	static int cached = 1, overlap = 1;
+	static int cached = 1, overlap = 1, route = 1;
 
 	if (c->fan)
 		fan_set(c->fan - 1);
@@ -288,11 +300,16 @@ static void prep(const struct bcase *c)
 		if (set_param(SYNC_OVERLAP, overlap))
 			die("writing " SYNC_OVERLAP, errno);
 	}
-	if (cached == !c->uncached)
-		return;
-	cached = !c->uncached;
-	if (set_param(ROUND_CACHE, cached))
-		die("writing " ROUND_CACHE, errno);
+	if (cached != !c->uncached) {
+		cached = !c->uncached;
+		if (set_param(ROUND_CACHE, cached))
+			die("writing " ROUND_CACHE, errno);
+	}
+	if (route != !c->find_vdev) {
+		route = !c->find_vdev;
+		if (set_param(ROUTE_TABLE, route))
+			die("writing " ROUTE_TABLE, errno);
+	}
 }
 
 static double run_for(struct bcase *c, unsigned long iters)
@@ -871,6 +888,35 @@ static void read_mem(double *slab, double *memfree)
 	fclose(f);
 }
 
+/*
+ * xarray nodes in use (the radix_tree_node slab cache, never merged with
+ * another one: it has a constructor), from /proc/slabinfo; -1 if unknown
+ */
+static double read_nodes(void)
+{
+	char line[256], name[64];
+	FILE *f = fopen("/proc/slabinfo", "r");
+	long active;
+	double v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
+		    !strcmp(name, "radix_tree_node"))
+			v = active;
+	fclose(f);
+	return v;
+}
+
+static void print_nodes(const char *what, double nodes, uint32_t num)
+{
+	printf("  %-58s %8.3f xarray nodes (576 B) per vDEVICE\n", what,
+	       nodes / num);
+	printf("%s,W4,%d,-,%u,\"%s: xarray nodes\",%.4f,%.4f,%.4f,1,0,0,-,-\n",
+	       CSV_TAG, n, num, what, nodes / num, nodes / num, nodes / num);
+}
+
 struct scale_level {
 	uint32_t num;
 	uint32_t viommu;
@@ -917,13 +963,58 @@ static void print_mem(const char *what, double slab, double memfree,
 	       what, slab / num, slab / num, memfree / num);
 }
 
+/* IOMMU_DESTROY of the vDEVICEs of devices [from, from + num) */
+static void scale_vdevs_destroy(uint32_t from, uint32_t num)
+{
+	uint32_t i;
+
+	for (i = 0; i < num; i++)
+		CHECK(iommufd_destroy(fd, sc_vdev[from + i]));
+}
+
+/*
+ * xarray nodes are freed after an RCU grace period: let the frees of a
+ * destruction land before the next reading
+ */
+static void settle(void)
+{
+	usleep(200 * 1000);
+}
+
+/*
+ * vDEVICEs of devices [from, from + num), vSID i << @shift, on a new
+ * vIOMMU whose route table is keyed by vSID (@swapped 0) or by vSID with
+ * bus and devfn swapped (1): what they cost, then destroyed again
+ */
+static void route_key_mem(uint32_t from, uint32_t num, int shift,
+			  int swapped, const char *what)
+{
+	double s1, f1, s2, f2, x1, x2;
+	uint32_t v;
+
+	if (set_param(ROUTE_KEY, swapped))
+		die("writing " ROUTE_KEY, errno);
+	CHECK(viommu_alloc_smmu(fd, 0, first_id0, parent, &v));
+	settle();
+	read_mem(&s1, &f1);
+	x1 = read_nodes();
+	scale_vdevs(v, from, num, shift);
+	x2 = read_nodes();
+	read_mem(&s2, &f2);
+	print_mem(what, s2 - s1, f1 - f2, num);
+	print_nodes(what, x2 - x1, num);
+	scale_vdevs_destroy(from, num);
+	CHECK(iommufd_destroy(fd, v));
+	set_param(ROUTE_KEY, 0);
+}
+
 static void w34_scale_memory(void)
 {
 	static const uint32_t want[] = { 16, 256, 4096, 65536 };
 	struct scale_level lv[ARRAY_SIZE(want)];
-	double s0, f0, s1, f1, s2, f2, t;
+	double s0, f0, s1, f1, s2, f2, t, x0, x1, x2;
 	uint32_t total = 0, i, j, nlv = 0;
-	struct bcase cs[ARRAY_SIZE(want)];
+	struct bcase cs[2 * ARRAY_SIZE(want)];
 	const char *stop = NULL;
 	int rc;
 
@@ -958,7 +1049,9 @@ static void w34_scale_memory(void)
 		}
 		read_mem(&s1, &f1);
 		CHECK(viommu_alloc_smmu(fd, 0, first_id0, parent, &l->viommu));
+		x1 = read_nodes();
 		scale_vdevs(l->viommu, total, l->num, 0);
+		x2 = read_nodes();
 		read_mem(&s2, &f2);
 		t = now_s() - t;
 		printf("  N=%-6u set up in %.1f s\n", l->num, t);
@@ -967,6 +1060,8 @@ static void w34_scale_memory(void)
 				  s1 - s0, f0 - f1, l->num);
 			print_mem("vDEVICE, dense vSIDs (0, 1, 2, ...)",
 				  s2 - s1, f1 - f2, l->num);
+			print_nodes("vDEVICE, dense vSIDs (0, 1, 2, ...)",
+				    x2 - x1, l->num);
 		}
 		total += l->num;
 		l->batch = calloc(1, sizeof(*l->batch));
@@ -991,27 +1086,43 @@ static void w34_scale_memory(void)
 	if (stop)
 		printf("  stopped at N=%u: %s\n", lv[nlv - 1].num, stop);
 
-	/* The mock queue modelled, then free: the dispatcher's lookup alone */
-	printf("%8s %-6s %27s  %s\n", "N", "queue", "median [min max]",
-	       "cmds | syncs of one call");
+	/*
+	 * The mock queue modelled, then free (the dispatcher's lookup alone);
+	 * each N with the route table and with iommufd's vdev_id table, all
+	 * in turns. Each lookup is compared with itself at N=16, and the
+	 * route table with the vdev_id table at the same N.
+	 */
+	printf("%8s %-6s %27s %27s %27s  %s\n", "N", "queue",
+	       "route table vs N=16", "vdev_id table vs N=16",
+	       "route / vdev_id, same N", "cmds | syncs of one call");
 	for (j = 0; j < 2; j++) {
 		if (set_param(CMDQ_MODEL, !j))
 			die("writing " CMDQ_MODEL, errno);
 		memset(cs, 0, sizeof(cs));
-		for (i = 0; i < nlv; i++) {
+		for (i = 0; i < 2 * nlv; i++) {
 			cs[i].fn = way_kernel_own;
-			cs[i].arg = lv[i].batch;
+			cs[i].arg = lv[i / 2].batch;
+			cs[i].find_vdev = i & 1;
 		}
-		measure(cs, nlv);
+		measure(cs, 2 * nlv);
 		for (i = 0; i < nlv; i++) {
-			struct ratio q = ratio(&cs[i], 1, &cs[0], 1);
+			struct ratio qr = ratio(&cs[2 * i], 1, &cs[0], 1);
+			struct ratio qf = ratio(&cs[2 * i + 1], 1, &cs[1], 1);
+			struct ratio qrf = ratio(&cs[2 * i], 1, &cs[2 * i + 1], 1);
+			const char *mix = j ? "free" : "model";
 
-			printf("%8u %-6s", lv[i].num, j ? "free" : "model");
-			print_ratio(q);
-			printf("  %s | %s\n", per_psmmu(cs[i].cmds),
-			       per_psmmu(cs[i].syncs));
-			put_csv("W3", j ? "free" : "model", lv[i].num,
-				"per_cmd_vs_16", q, &cs[i]);
+			printf("%8u %-6s", lv[i].num, mix);
+			print_ratio(qr);
+			print_ratio(qf);
+			print_ratio(qrf);
+			printf("  %s | %s\n", per_psmmu(cs[2 * i].cmds),
+			       per_psmmu(cs[2 * i].syncs));
+			put_csv("W3", mix, lv[i].num, "per_cmd_vs_16", qr,
+				&cs[2 * i]);
+			put_csv("W3", mix, lv[i].num, "per_cmd_vs_16_vdev_id",
+				qf, &cs[2 * i + 1]);
+			put_csv("W3", mix, lv[i].num, "route_over_vdev_id", qrf,
+				&cs[2 * i]);
 		}
 	}
 	set_param(CMDQ_MODEL, 1);
@@ -1022,15 +1133,53 @@ static void w34_scale_memory(void)
 		struct scale_level *l = &lv[nlv - 1];
 
 		read_mem(&s0, &f0);
-		for (j = 0; j < l->num; j++)
-			CHECK(iommufd_destroy(fd, sc_vdev[l->first + j]));
+		x0 = read_nodes();
+		scale_vdevs_destroy(l->first, l->num);
+		settle();
+		x1 = read_nodes();
 		read_mem(&s1, &f1);
 		print_mem("vDEVICE destroyed, dense vSIDs (freed)", s0 - s1,
 			  f1 - f0, l->num);
+		print_nodes("vDEVICE destroyed, dense vSIDs (freed)", x0 - x1,
+			    l->num);
 		scale_vdevs(l->viommu, l->first, l->num, 8);
+		x2 = read_nodes();
 		read_mem(&s2, &f2);
 		print_mem("vDEVICE, one device per PCI bus (vSID = bus << 8)",
 			  s2 - s1, f1 - f2, l->num);
+		print_nodes("vDEVICE, one device per PCI bus (vSID = bus << 8)",
+			    x2 - x1, l->num);
+	}
+	/*
+	 * The route table keyed by vSID (vsmmu_route_key=0, the default) and
+	 * with bus and devfn swapped (1), each on a vIOMMU of its own after
+	 * the destructions settled: one device per bus, dense vSIDs over
+	 * whole buses, and the 256 functions of one bus (the N=256 level's
+	 * devices).
+	 */
+	if (!access(ROUTE_KEY, W_OK)) {
+		struct scale_level *l = &lv[nlv - 1];
+
+		scale_vdevs_destroy(l->first, l->num);
+		route_key_mem(l->first, l->num, 8, 0,
+			      "vSID = bus << 8, route key vSID");
+		route_key_mem(l->first, l->num, 8, 1,
+			      "vSID = bus << 8, route key bus/devfn swapped");
+		route_key_mem(l->first, l->num, 0, 0,
+			      "dense vSIDs, route key vSID");
+		route_key_mem(l->first, l->num, 0, 1,
+			      "dense vSIDs, route key bus/devfn swapped");
+		if (nlv > 1 && lv[1].num == 256) {
+			scale_vdevs_destroy(lv[1].first, lv[1].num);
+			settle();
+			route_key_mem(lv[1].first, lv[1].num, 0, 0,
+				      "vSIDs 0-255 (one bus), route key vSID");
+			route_key_mem(lv[1].first, lv[1].num, 0, 1,
+				      "vSIDs 0-255 (one bus), route key bus/devfn swapped");
+		}
+	} else {
+		printf("  no %s: the route table's key not measured\n",
+		       ROUTE_KEY);
 	}
 	/* vIOMMUs, before and after their first invalidation */
 	for (j = 0; j < 2; j++) {
