@@ -698,12 +698,13 @@ void arm_vsmmu_vdev_destroy(struct arm_vsmmu_vdev *vdev)
 /*
  * Where guest commands naming @vsid go: the route table's entry, or with
  * vsmmu_route_table off the vDEVICE found in the core's vdev_id table.
- * The caller holds vdevs_rwsem for reading. Return false for an unknown
- * vSID.
+ * The caller holds vdevs_rwsem for reading and the RCU read lock (see
+ * arm_vsmmu_dispatch_chunk()). Return false for an unknown vSID.
  */
 static bool arm_vsmmu_route(struct arm_vsmmu *vsmmu, u32 vsid,
 			    unsigned int *pidx, u32 *psid)
 {
+	XA_STATE(xas, &vsmmu->routes, arm_vsmmu_route_key(vsmmu, vsid));
 	struct iommufd_vdevice *vdev;
 	struct arm_vsmmu_vdev *target;
 	unsigned long route;
@@ -718,7 +719,10 @@ static bool arm_vsmmu_route(struct arm_vsmmu *vsmmu, u32 vsid,
 		*psid = target->psid;
 		return true;
 	}
-	entry = xa_load(&vsmmu->routes, arm_vsmmu_route_key(vsmmu, vsid));
+	/* xa_load() without its RCU read lock: the caller holds it */
+	do {
+		entry = xas_load(&xas);
+	} while (xas_retry(&xas, entry));
 	if (!xa_is_value(entry))
 		return false;
 	route = xa_to_value(entry);
@@ -863,6 +867,29 @@ static int arm_vsmmu_dispatch(struct arm_vsmmu_round *round, u32 gidx)
 				    w1);
 	}
 	return 0;
+}
+
+/*
+ * Dispatch the guest commands read into the chunk from *@pos on, until the
+ * chunk's end, a full batch or a rejected command, whose error is returned;
+ * *@pos is then the index of the first command not dispatched. Nothing here
+ * sleeps, so the stretch takes the RCU read lock of the route table's
+ * lookups once instead of once per command.
+ */
+static int arm_vsmmu_dispatch_chunk(struct arm_vsmmu_round *round, u32 *pos)
+{
+	u32 end = round->base + round->num_read;
+	int rc = 0;
+
+	rcu_read_lock();
+	while (*pos != end && !round->full) {
+		rc = arm_vsmmu_dispatch(round, *pos);
+		if (rc)
+			break;
+		(*pos)++;
+	}
+	rcu_read_unlock();
+	return rc;
 }
 
 /* A pSMMU failed its batch: nothing from the batch's first command counts */
@@ -1052,9 +1079,7 @@ int arm_vsmmu_cache_invalidate(struct iommufd_viommu *viommu,
 						       total);
 				continue;
 			}
-			stop = arm_vsmmu_dispatch(round, pos);
-			if (!stop)
-				pos++;
+			stop = arm_vsmmu_dispatch_chunk(round, &pos);
 		}
 
 		failed_at = pos;
