@@ -311,7 +311,7 @@ struct arm_vsmmu_round;
  *          the vDEVICE's pSMMU index and physical StreamID
  *          (ARM_VSMMU_ROUTE_*), written by arm_vsmmu_vdev_init() and
  *          arm_vsmmu_vdev_destroy(), read by the dispatcher under
- *          core.vdevs_rwsem held for reading
+ *          core.vdevs_rwsem held for reading and the RCU read lock
  * @route_swab: @routes is keyed by the vSID with the two bytes of its PCI
  *              bus and devfn swapped, else by the vSID itself; fixed at
  *              arm_vsmmu_init()
