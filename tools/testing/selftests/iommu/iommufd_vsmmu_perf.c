@@ -673,7 +673,7 @@ static void w5_sync_latency(struct batch_arg *tlbi, double t1)
 	printf("\n== W5 sync overlap: %s %d us (sync_latency_us), k of %d pSMMUs ==\n",
 	       "each CMD_SYNC completing", sync_latency_us, n);
 	printf("L is %.0f times the k = 1 call at latency 0; %s\n",
-	       t1 > 0 ? sync_latency_us * 1e-6 / t1 : 0,
+	       t1 > 0 ? sync_latency_us / (t1 * 1000000) : 0,
 	       "overlap/serial: vsmmu_sync_overlap=1/0");
 	rc = set_param(SYNC_LATENCY, sync_latency_us);
 	if (rc) {
