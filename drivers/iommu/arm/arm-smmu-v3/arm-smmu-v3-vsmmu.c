@@ -74,7 +74,9 @@
  * allocated after it is set by the vSID with its bus and devfn bytes
  * swapped instead, which turns the latter into consecutive keys and the
  * former into a leaf per vDEVICE; both keyings map a full 16-bit range of
- * vSIDs to itself. The lookup is the same xa_load() either way.
+ * vSIDs to itself. The lookup is the same either way: one xas_load() walk
+ * under the RCU read lock the dispatcher holds over a stretch of commands
+ * (arm_vsmmu_dispatch_chunk()).
  *
  * Coherence. A VMID tags translations on one pSMMU. Each stage-2 domain
  * and each vIOMMU count, per pSMMU, the STEs that reference their VMID
