@@ -107,17 +107,6 @@ FIXTURE_TEARDOWN(viommu)
 	viommu_alloc_smmu(self->fd, self->n > 1, self->dev_id[0], \
 			  self->hwpt_id, viommu_id)
 
-static void read_counters(struct __test_metadata *_metadata, int mfd, int nr,
-			  struct mock_smmu_counters *cnt)
-{
-	int i;
-
-	for (i = 0; i < nr; i++) {
-		ASSERT_EQ(0, mock_get_counters(mfd, i, &cnt[i]));
-		ASSERT_EQ(i, cnt[i].psmmu);
-	}
-}
-
 /* Every counter about objects (not the command queue ones) is unchanged */
 static void assert_counters_equal(struct __test_metadata *_metadata,
 				  struct mock_smmu_counters *a,
@@ -753,14 +742,14 @@ TEST_F_TIMEOUT(viommu, vdevice_4096, 1200)
 	t1 = now_s();
 
 	ASSERT_EQ(0, test_viommu_alloc(&v));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	for (i = 0; i < NUM_MANY; i++) {
 		ASSERT_EQ(0, vdevice_alloc(self->fd, v, dev_id[i],
 					   0x1000 + i, &vdev[i]))
 			TH_LOG("vdevice %d", i);
 	}
 	t2 = now_s();
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	for (i = 0; i < self->nr_psmmus; i++) {
 		uint64_t want = i < self->n ? NUM_MANY / self->n : 0;
 
@@ -778,7 +767,7 @@ TEST_F_TIMEOUT(viommu, vdevice_4096, 1200)
 			TH_LOG("vdevice %d", i);
 	}
 	t3 = now_s();
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	assert_counters_equal(_metadata, before, after, self->nr_psmmus);
 
 	/* Again, every device under the virt_id of another one */
@@ -974,7 +963,7 @@ TEST_F(viommu, unbind_live_vdevice)
 	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last, SID_TOMB,
 					  &devx, &devx_id));
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, self->hwpt_id, &out));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	ASSERT_EQ(0, test_viommu_alloc(&v));
 	ASSERT_EQ(0, vdevice_alloc(self->fd, v, devx_id, 0x42, &vdev));
 	ASSERT_EQ(-EBUSY, iommufd_destroy(self->fd, v));
@@ -984,7 +973,7 @@ TEST_F(viommu, unbind_live_vdevice)
 	/* No reference is left on the vIOMMU */
 	ASSERT_EQ(0, iommufd_destroy(self->fd, v));
 	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, vdev));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	assert_viommu_counters_equal(_metadata, before, after, self->nr_psmmus);
 	/* The parent was released by the vIOMMU and the device */
 	ASSERT_EQ(0, mock_dev_detach(self->mfd, self->dev[0]));
@@ -1034,7 +1023,7 @@ TEST_F(viommu, dev_destroy_live_vdevice)
 	struct mock_smmu_counters before[MAX_PSMMUS], after[MAX_PSMMUS];
 	uint32_t devx, devx_id, devy_id, v, vdev, vdev2, last = self->n - 1;
 
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	ASSERT_EQ(0, mock_dev_create_bind(self->mfd, self->fd, last, SID_TOMB,
 					  &devx, &devx_id));
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, self->hwpt_id, NULL));
@@ -1053,7 +1042,7 @@ TEST_F(viommu, dev_destroy_live_vdevice)
 	ASSERT_EQ(-ENOENT, iommufd_destroy(self->fd, vdev));
 
 	/* Only the new device is left over */
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	ASSERT_EQ(before[last].devices + 1, after[last].devices);
 	assert_viommu_counters_equal(_metadata, before, after,
 				     self->nr_psmmus);
@@ -1122,15 +1111,15 @@ static void close_live(struct __test_metadata *_metadata, int mfd, int nr,
 	struct mock_smmu_counters before[MAX_PSMMUS], after[MAX_PSMMUS];
 	int round;
 
-	read_counters(_metadata, mfd, nr, before);
+	mock_read_counters(_metadata, mfd, nr, before);
 	for (round = 0; round < 3; round++) {
 		close_live_round(_metadata, n, iommufd_first);
-		read_counters(_metadata, mfd, nr, after);
+		mock_read_counters(_metadata, mfd, nr, after);
 		assert_counters_equal(_metadata, before, after, nr);
 	}
 	/* Alternate the order too */
 	close_live_round(_metadata, n, !iommufd_first);
-	read_counters(_metadata, mfd, nr, after);
+	mock_read_counters(_metadata, mfd, nr, after);
 	assert_counters_equal(_metadata, before, after, nr);
 }
 
@@ -1163,10 +1152,10 @@ TEST_F(viommu, counters_non_spanning)
 							    self->ioas_id,
 							    &hwpt));
 		}
-		read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+		mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 		ASSERT_EQ(0, viommu_alloc_smmu(self->fd, 0, self->dev_id[k],
 					       hwpt, &v));
-		read_counters(_metadata, self->mfd, self->nr_psmmus, mid);
+		mock_read_counters(_metadata, self->mfd, self->nr_psmmus, mid);
 		for (j = 0; j < self->nr_psmmus; j++) {
 			ASSERT_EQ(j == k, mid[j].vmids - before[j].vmids)
 				TH_LOG("vIOMMU on pSMMU %d, pSMMU %d", k, j);
@@ -1176,7 +1165,7 @@ TEST_F(viommu, counters_non_spanning)
 		}
 		ASSERT_EQ(0, vdevice_alloc(self->fd, v, self->dev_id[k], 0x10,
 					   &vdev));
-		read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+		mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 		for (j = 0; j < self->nr_psmmus; j++) {
 			ASSERT_EQ(j == k, after[j].vdevices - mid[j].vdevices)
 				TH_LOG("vDEVICE on pSMMU %d, pSMMU %d", k, j);
@@ -1184,7 +1173,7 @@ TEST_F(viommu, counters_non_spanning)
 		}
 		ASSERT_EQ(0, iommufd_destroy(self->fd, vdev));
 		ASSERT_EQ(0, iommufd_destroy(self->fd, v));
-		read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+		mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 		assert_counters_equal(_metadata, before, after,
 				      self->nr_psmmus);
 		if (k)
@@ -1199,10 +1188,10 @@ TEST_F(viommu, counters_spanning)
 	uint32_t v, vdev[VARIANT_MAX_PSMMUS];
 	int i, j;
 
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	ASSERT_EQ(0, viommu_alloc_smmu(self->fd, 1, self->dev_id[0],
 				       self->hwpt_id, &v));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, mid);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, mid);
 	for (j = 0; j < self->nr_psmmus; j++) {
 		uint64_t dvmid = mid[j].vmids - before[j].vmids;
 		uint64_t dviommu = mid[j].viommus - before[j].viommus;
@@ -1223,7 +1212,7 @@ TEST_F(viommu, counters_spanning)
 		ASSERT_EQ(0, vdevice_alloc(self->fd, v, self->dev_id[i],
 					   0x10 + i, &vdev[i]));
 	}
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	for (j = 0; j < self->nr_psmmus; j++) {
 		ASSERT_EQ(j < self->n, after[j].vdevices - mid[j].vdevices)
 			TH_LOG("pSMMU %d", j);
@@ -1238,7 +1227,7 @@ TEST_F(viommu, counters_spanning)
 
 		ASSERT_EQ(0, viommu_alloc_smmu(self->fd, 1, self->dev_id[0],
 					       self->hwpt_id, &v2));
-		read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+		mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 		for (j = 0; j < self->n; j++) {
 			ASSERT_EQ(2, after[j].vmids - before[j].vmids);
 			ASSERT_EQ(2, after[j].viommus - before[j].viommus);
@@ -1248,11 +1237,11 @@ TEST_F(viommu, counters_spanning)
 
 	for (i = 0; i < self->n; i++) {
 		ASSERT_EQ(0, iommufd_destroy(self->fd, vdev[i]));
-		read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+		mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 		ASSERT_EQ(mid[i].vdevices, after[i].vdevices);
 	}
 	ASSERT_EQ(0, iommufd_destroy(self->fd, v));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	assert_counters_equal(_metadata, before, after, self->nr_psmmus);
 }
 
@@ -1262,16 +1251,16 @@ TEST_F(viommu, counters_devices)
 	uint32_t dev;
 	int j;
 
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	ASSERT_EQ(0, mock_dev_create(self->mfd, self->n - 1, SID_EXTRA, &dev));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	for (j = 0; j < self->nr_psmmus; j++) {
 		ASSERT_EQ(j == self->n - 1,
 			  after[j].devices - before[j].devices)
 			TH_LOG("pSMMU %d", j);
 	}
 	ASSERT_EQ(0, mock_dev_destroy(self->mfd, dev));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, after);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, after);
 	assert_counters_equal(_metadata, before, after, self->nr_psmmus);
 
 	/* Out of range */

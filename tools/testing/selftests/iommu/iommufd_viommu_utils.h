@@ -496,6 +496,64 @@ static inline bool viommu_fixture_open(struct __test_metadata *_metadata,
 		     want, *nr);
 	return true;
 }
+
+/* The mock's counters of its pSMMUs 0 to @nr - 1 into @cnt[] */
+static inline void mock_read_counters(struct __test_metadata *_metadata,
+				      int mfd, int nr,
+				      struct mock_smmu_counters *cnt)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		ASSERT_EQ(0, mock_get_counters(mfd, i, &cnt[i]));
+		ASSERT_EQ(i, cnt[i].psmmu);
+	}
+}
+
+/*
+ * One call between the counters @a and @b of @nr pSMMUs synced exactly the
+ * pSMMUs of @mask, one CMD_SYNC each, and wrote every one of those
+ * CMD_SYNCs before it waited for any (the mock numbers each sync start and
+ * wait in one sequence common to all pSMMUs). No other pSMMU got one.
+ */
+static inline void mock_assert_syncs_overlap(struct __test_metadata *_metadata,
+					     const struct mock_smmu_counters *a,
+					     const struct mock_smmu_counters *b,
+					     int nr, uint64_t mask,
+					     const char *what)
+{
+	uint64_t seq0 = 0, last_start = 0, first_wait = ~0ULL;
+	int p;
+
+	for (p = 0; p < nr; p++) {
+		if (a[p].sync_start_seq > seq0)
+			seq0 = a[p].sync_start_seq;
+		if (a[p].sync_wait_seq > seq0)
+			seq0 = a[p].sync_wait_seq;
+	}
+	for (p = 0; p < nr; p++) {
+		if (!(mask & (1ULL << p))) {
+			ASSERT_EQ(a[p].syncs, b[p].syncs)
+				TH_LOG("%s: pSMMU %d synced", what, p);
+			ASSERT_EQ(a[p].sync_start_seq, b[p].sync_start_seq)
+				TH_LOG("%s: pSMMU %d synced", what, p);
+			continue;
+		}
+		ASSERT_EQ(a[p].syncs + 1, b[p].syncs)
+			TH_LOG("%s: pSMMU %d", what, p);
+		ASSERT_LT(seq0, b[p].sync_start_seq)
+			TH_LOG("%s: pSMMU %d", what, p);
+		ASSERT_LT(b[p].sync_start_seq, b[p].sync_wait_seq)
+			TH_LOG("%s: pSMMU %d", what, p);
+		if (b[p].sync_start_seq > last_start)
+			last_start = b[p].sync_start_seq;
+		if (b[p].sync_wait_seq < first_wait)
+			first_wait = b[p].sync_wait_seq;
+	}
+	ASSERT_LT(last_start, first_wait)
+		TH_LOG("%s: a wait began before the last CMD_SYNC was written",
+		       what);
+}
 #endif
 
 /*

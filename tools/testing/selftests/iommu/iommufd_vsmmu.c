@@ -107,15 +107,6 @@ FIXTURE_VARIANT_ADD(vsmmu, psmmus_4)
 	.psmmus = 4,
 };
 
-static void read_counters(struct __test_metadata *_metadata, int mfd, int nr,
-			  struct mock_smmu_counters *cnt)
-{
-	int i;
-
-	for (i = 0; i < nr; i++)
-		ASSERT_EQ(0, mock_get_counters(mfd, i, &cnt[i]));
-}
-
 static void logs_clear(struct __test_metadata *_metadata,
 		       struct _test_data_vsmmu *self)
 {
@@ -163,7 +154,7 @@ FIXTURE_SETUP(vsmmu)
 	for (i = 0; i < self->nr_psmmus; i++)
 		ASSERT_EQ(0, mock_inject_fault(self->mfd, i, 0));
 	logs_clear(_metadata, self);
-	read_counters(_metadata, self->mfd, self->nr_psmmus, self->cnt);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, self->cnt);
 	ASSERT_EQ(0, vsmmu_expect_init(&self->x, self->nr_psmmus,
 				       4 * BATCH_MAX));
 }
@@ -352,7 +343,7 @@ static void assert_no_cerror(struct __test_metadata *_metadata,
 	struct mock_smmu_counters now[MAX_PSMMUS];
 	int p;
 
-	read_counters(_metadata, self->mfd, self->nr_psmmus, now);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, now);
 	for (p = 0; p < self->nr_psmmus; p++) {
 		ASSERT_EQ(self->cnt[p].cerror_ill, now[p].cerror_ill)
 			TH_LOG("pSMMU %d", p);
@@ -368,7 +359,7 @@ static void assert_nested_attached(struct __test_metadata *_metadata,
 	struct mock_smmu_counters now[MAX_PSMMUS];
 	int p;
 
-	read_counters(_metadata, self->mfd, self->nr_psmmus, now);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, now);
 	for (p = 0; p < self->nr_psmmus; p++) {
 		ASSERT_EQ(before[p].nested_attached + delta[p],
 			  now[p].nested_attached)
@@ -848,7 +839,7 @@ TEST_F(vsmmu, nested_attach_needs_vdevice)
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, self->s2_id, NULL));
 	get_ste(_metadata, self->mfd, last, SID_EXTRA + last, s2ste);
 	ASSERT_EQ(SMMU_STE_CFG_S2_TRANS, SMMU_STE_CFG(s2ste[0]));
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 
 	ste_s1(9, 1, &g0, &g1);
 	hs1 = nested_alloc(_metadata, self->fd, devx_id, self->viommu_id, g0,
@@ -947,7 +938,7 @@ TEST_F(vsmmu, nested_replace_after_vdevice_destroy)
 			    g0 ^ SMMU_FIELD(SMMU_STE0_S1CTXPTR, 1), g1);
 	hby = nested_alloc_cfg(_metadata, self->fd, devx_id, self->viommu_id,
 			       SMMU_STE_CFG_BYPASS);
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	ASSERT_EQ(0, mock_dev_attach(self->mfd, devx, hs1a, &out));
 	ASSERT_EQ(hs1a, out);
 	vmid = assert_ste_nested(_metadata, self->mfd, last, SID_EXTRA + last,
@@ -1100,7 +1091,7 @@ TEST_F(vsmmu, nested_attached_counter)
 	struct smmu_cmd c;
 	int i, last = self->n - 1;
 
-	read_counters(_metadata, self->mfd, self->nr_psmmus, before);
+	mock_read_counters(_metadata, self->mfd, self->nr_psmmus, before);
 	for (i = 0; i < self->nr_psmmus; i++) {
 		ASSERT_EQ(self->cnt[i].nested_attached,
 			  before[i].nested_attached);
