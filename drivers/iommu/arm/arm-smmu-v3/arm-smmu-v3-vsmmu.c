@@ -85,7 +85,8 @@
  * - a change of a stage-2 domain's mappings (arm_vsmmu_s2_flush(), from the
  *   driver's iotlb_sync) issues TLBI_S12_VMALL for every VMID with STEs on
  *   each pSMMU, the domain's own and those of the vIOMMUs nesting on it,
- *   then one CMD_SYNC per pSMMU touched;
+ *   then one CMD_SYNC per pSMMU touched, all written before it waits for
+ *   any;
  * - when the last STE referencing a VMID on a pSMMU goes, TLBI_S12_VMALL of
  *   it is issued and synced there, so a VMID without STEs holds no entry
  *   and a later STE cannot hit one; when a vIOMMU's last stage-1 STE on a
@@ -126,14 +127,14 @@ MODULE_PARM_DESC(vsmmu_round_cache,
 		 "Keep the invalidation dispatcher's working memory per vIOMMU (default Y; N: allocate it per call, for benchmarks)");
 
 /*
- * For benchmarks: N waits for each pSMMU's CMD_SYNC of a round right after
- * writing it, as the dispatcher did before it overlapped them, so that one
- * boot can measure both.
+ * For benchmarks: N waits for each pSMMU's CMD_SYNC of a round, or of a
+ * stage-2 flush, right after writing it, as the library did before it
+ * overlapped them, so that one boot can measure both.
  */
 static bool vsmmu_sync_overlap = true;
 module_param(vsmmu_sync_overlap, bool, 0644);
 MODULE_PARM_DESC(vsmmu_sync_overlap,
-		 "Write every pSMMU's CMD_SYNC of a round before waiting for any (default Y; N: wait for each in turn, for benchmarks)");
+		 "Write every pSMMU's CMD_SYNC of a round or stage-2 flush before waiting for any (default Y; N: wait for each in turn, for benchmarks)");
 
 /*
  * For benchmarks: N resolves a device-scoped guest command's vSID with
@@ -414,17 +415,25 @@ void arm_vsmmu_s2_ste_put(struct arm_vsmmu_s2 *s2, struct arm_vsmmu_smmu *smmu)
 	mutex_unlock(&s2->lock);
 }
 
+static void arm_vsmmu_s2_flush_failed(unsigned int idx)
+{
+	pr_warn_ratelimited("vsmmu: stage-2 invalidation on pSMMU %u failed\n",
+			    idx);
+}
+
 /**
  * arm_vsmmu_s2_flush() - A stage-2 domain's mappings changed
  * @s2: The domain's state
  *
  * Called from the driver's iotlb_sync and flush_iotlb_all. Returns once
  * every VMID that tags the domain's translations on any pSMMU has been
- * invalidated and synced there.
+ * invalidated and synced there; the CMD_SYNCs of the pSMMUs are all
+ * written before the first wait, so that they complete together.
  */
 void arm_vsmmu_s2_flush(struct arm_vsmmu_s2 *s2)
 {
 	struct arm_vsmmu_smmu *touched[ARM_VSMMU_MAX_SMMUS] = {};
+	bool overlap = READ_ONCE(vsmmu_sync_overlap);
 	struct arm_vsmmu *vsmmu;
 	unsigned int i;
 
@@ -452,10 +461,26 @@ void arm_vsmmu_s2_flush(struct arm_vsmmu_s2 *s2)
 		}
 		mutex_unlock(&vsmmu->lock);
 	}
-	for (i = 0; i != ARRAY_SIZE(touched); i++)
-		if (touched[i] && arm_vsmmu_sync(touched[i]))
-			pr_warn_ratelimited("vsmmu: stage-2 invalidation on pSMMU %u failed\n",
-					    i);
+	/* Every CMD_SYNC before any wait, so that the pSMMUs sync together */
+	for (i = 0; i != s2->num_smmus; i++) {
+		struct arm_vsmmu_smmu *smmu = touched[i];
+		struct arm_vsmmu_sync *tok = &s2->vmids[i].sync;
+		int rc;
+
+		if (!smmu)
+			continue;
+		rc = smmu->ops->sync_start(smmu, tok);
+		if (!rc && !overlap)
+			rc = smmu->ops->sync_wait(smmu, tok);
+		if (rc)
+			arm_vsmmu_s2_flush_failed(i);
+		if (rc || !overlap)
+			touched[i] = NULL;	/* nothing to wait for */
+	}
+	for (i = 0; i != s2->num_smmus; i++)
+		if (touched[i] &&
+		    touched[i]->ops->sync_wait(touched[i], &s2->vmids[i].sync))
+			arm_vsmmu_s2_flush_failed(i);
 	mutex_unlock(&s2->lock);
 }
 

@@ -246,11 +246,14 @@ struct arm_vsmmu_smmu {
  * @smmu: The pSMMU, set at the first STE; NULL before
  * @vmid: The VMID it gave the domain, kept until the domain is freed
  * @users: STEs on @smmu that translate with the domain alone
+ * @sync: The CMD_SYNC arm_vsmmu_s2_flush() wrote on the pSMMU of this
+ *        index and waits for, under arm_vsmmu_s2::lock
  */
 struct arm_vsmmu_s2_vmid {
 	struct arm_vsmmu_smmu *smmu;
 	u16 vmid;
 	unsigned int users;
+	struct arm_vsmmu_sync sync;
 };
 
 /**

@@ -776,6 +776,36 @@ TEST_F(coh, unmap_some_psmmus)
 	}
 }
 
+/*
+ * R1's CMD_SYNCs overlap: the unmap of one area (one change the driver is
+ * told of) writes the CMD_SYNC of every pSMMU with a live VMID before it
+ * waits for any, so that the pSMMUs complete them together. Devices on the
+ * parent (even pSMMUs) and on a stage-1 nested HWPT (odd ones) put both
+ * kinds of VMID in the flush; pSMMUs without devices get no CMD_SYNC.
+ */
+TEST_F(coh, unmap_syncs_overlap)
+{
+	struct mock_smmu_counters a[MAX_PSMMUS], b[MAX_PSMMUS];
+	struct vio v;
+	int p;
+
+	if (self->n < 2)
+		SKIP(return, "needs 2 pSMMUs");
+	vio_alloc(_metadata, self, &v, 0, 1);
+	for (p = 0; p < self->n; p++) {
+		if (p % 2)
+			set_att(_metadata, self, p, 0, AT_S1, NULL, &v);
+		else
+			set_att(_metadata, self, p, 0, AT_S2, &self->parent,
+				NULL);
+	}
+	mock_read_counters(_metadata, self->mfd, self->nr, a);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas_id, RAM_A, RAM_LEN));
+	mock_read_counters(_metadata, self->mfd, self->nr, b);
+	mock_assert_syncs_overlap(_metadata, a, b, self->nr,
+				  (1ULL << self->n) - 1, "unmap");
+}
+
 /* ---- R2, R2b, R5: the last STE of a VMID goes away ------------------------ */
 
 /* The VMIDs of the nesting parent and of @v on every pSMMU */
