@@ -12,9 +12,11 @@
  * - R1: removing mappings of a paging domain (IOMMU_IOAS_UNMAP of part or
  *   all of the IOAS): on every pSMMU, one TLBI_S12_VMALL per live VMID
  *   that translates through the domain, in any order, then one CMD_SYNC;
- *   nothing at all on a pSMMU without one. One CMD_SYNC per ioctl, even
- *   when it removes several areas (the unmap_all_* tests remove two, the
- *   unmap_partial test removes them one at a time).
+ *   nothing at all on a pSMMU without one. That is one round per change
+ *   the driver is told of: iommufd unmaps area by area, so the unmap_all_*
+ *   tests, which remove two areas, see two rounds or more, and the
+ *   unmap_partial test removes them one at a time. The CMD_SYNCs of a
+ *   round are all written before the first wait (unmap_syncs_overlap).
  * - R2: the last STE on p that references VMID v goes away (detach,
  *   replace, unbind, device removal): TLBI_S12_VMALL(v), CMD_SYNC on p.
  * - R2b: the last stage-1 nested STE of a vIOMMU on p goes away while
