@@ -26,7 +26,9 @@
  *      stage-1 attachments issues exactly k TLBIs (and k syncs); then with
  *      each CMD_SYNC taking the mock's sync_latency_us (-L) to complete,
  *      the library writing every CMD_SYNC before waiting (its
- *      vsmmu_sync_overlap=1) and waiting for each in turn (=0);
+ *      vsmmu_sync_overlap=1) and waiting for each in turn (=0); the same
+ *      for a stage-2 flush: an IOAS_MAP and IOAS_UNMAP of one page on a
+ *      paging domain that devices on k of n pSMMUs are attached to;
  *  W6  fixed and per-command costs in units of a null ioctl
  *      (IOMMU_HWPT_INVALIDATE with entry_num 0), with the mock's queue
  *      execution on and free (its cmdq_model parameter).
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kselftest.h"
 #include "iommufd_viommu_utils.h"
@@ -52,6 +55,9 @@
 #define PSID_SPLIT(j)	(0x20 + (j))
 #define PSID_FAN	0x30
 #define PSID_NONE	0x31
+#define PSID_S2		0x32
+#define S2_IOVA		0x10000000ULL
+#define S2_LEN		4096UL
 #define GVSID_BASE	0x100
 #define GVSID(p, j)	(GVSID_BASE + (p) * 0x10 + (j))
 #define GVSID_SLOTS	(MAX_PSMMUS * 0x10)
@@ -83,6 +89,9 @@ static int fd, mfd, n;
 static uint32_t first_id0;	/* dev_id of a device behind pSMMU 0 */
 static uint32_t parent, vspan, vnone, vfan, vp[MAX_PSMMUS];
 static uint32_t fan_dev[MAX_PSMMUS], fan_s1[MAX_PSMMUS], fan_byp[MAX_PSMMUS];
+/* W5's stage-2 flush: a paging domain of an IOAS of its own, a device per pSMMU */
+static uint32_t s2_ioas, s2_dom, s2_dev[MAX_PSMMUS];
+static void *s2_buf;
 static int8_t vsid_psmmu[GVSID_SLOTS];
 static uint64_t s1_mask;
 
@@ -264,6 +273,8 @@ struct bcase {
 	bool serial;
 	/* 1 + the k of fan_set(k) to run with, 0 to leave the W5 devices */
 	int fan;
+	/* 1 + the k of s2_set(k) to run with, 0 to leave them */
+	int s2;
 	/* Run with the vSID lookup in iommufd's vdev_id table (no route table) */
 	bool find_vdev;
 	double t[MAX_REPS];
@@ -287,6 +298,7 @@ static void counters(uint64_t *cmds, uint64_t *syncs)
 
 static int set_param(const char *path, int on);
 static void fan_set(int k);
+static void s2_set(int k);
 
 /* Set the parameters and W5 attachments of @c, outside the timed part */
 static void prep(const struct bcase *c)
@@ -295,6 +307,8 @@ static void prep(const struct bcase *c)
 
 	if (c->fan)
 		fan_set(c->fan - 1);
+	if (c->s2)
+		s2_set(c->s2 - 1);
 	if (overlap == c->serial) {
 		overlap = !c->serial;
 		if (set_param(SYNC_OVERLAP, overlap))
@@ -483,7 +497,20 @@ static void setup(void)
 		CHECK(hwpt_alloc_nested_bypass(fd, dev_id, vfan,
 					       &fan_byp[p]));
 		CHECK(mock_dev_attach(mfd, fan_dev[p], fan_byp[p], NULL));
+
+		/* W5's stage-2 flush: detached until s2_set() */
+		CHECK(mock_dev_create_bind(mfd, fd, p, PSID_S2, &s2_dev[p],
+					   &dev_id));
+		if (!p) {
+			CHECK(ioas_alloc(fd, &s2_ioas));
+			CHECK(hwpt_alloc_nest_parent(fd, dev_id, s2_ioas,
+						     &s2_dom));
+		}
 	}
+	s2_buf = mmap(NULL, S2_LEN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s2_buf == MAP_FAILED)
+		die("mmap", errno);
 }
 
 static void print_load(const char *what)
@@ -649,6 +676,31 @@ static void fan_set(int k)
 	cur = k;
 }
 
+/* Attach the stage-2 devices of the first @k pSMMUs to s2_dom, detach the rest */
+static void s2_set(int k)
+{
+	static int cur;
+	int p;
+
+	if (k == cur)
+		return;
+	for (p = 0; p < n; p++) {
+		if (p < k)
+			CHECK(mock_dev_attach(mfd, s2_dev[p], s2_dom, NULL));
+		else if (p < cur)
+			CHECK(mock_dev_detach(mfd, s2_dev[p]));
+	}
+	cur = k;
+}
+
+/* W5's stage-2 flush: map a page, unmap it, which flushes s2_dom */
+static unsigned int way_unmap(void *arg)
+{
+	CHECK(ioas_map(fd, s2_ioas, s2_buf, S2_LEN, S2_IOVA));
+	CHECK(ioas_unmap(fd, s2_ioas, S2_IOVA, S2_LEN));
+	return 2;
+}
+
 /* Exactly one TLBI and one sync on each of the first @k pSMMUs */
 static int fan_exact(const struct bcase *c, int k)
 {
@@ -657,6 +709,47 @@ static int fan_exact(const struct bcase *c, int k)
 	for (p = 0; p < n; p++)
 		ok &= c->cmds[p] == (p < k) && c->syncs[p] == (p < k);
 	return ok;
+}
+
+/*
+ * The stage-2 flush with the latency W5 set: one page mapped and unmapped
+ * on s2_dom with devices on the first k pSMMUs, overlapped and serial,
+ * relative to k = 1, all three in turns. The unmap issues one
+ * TLBI_S12_VMALL and one CMD_SYNC on each of the k pSMMUs.
+ */
+static void w5_s2_sync_latency(const char *metric)
+{
+	struct bcase cs[3];
+	int k;
+
+	printf("\n== W5 stage-2 flush: %s, devices on k of %d pSMMUs, same latency ==\n",
+	       "IOAS_MAP + IOAS_UNMAP of a page", n);
+	printf("%3s %-27s %-27s %s\n", "k", "overlap vs k=1 med [min max]",
+	       "serial vs k=1 med [min max]", "cmds/pSMMU | syncs/pSMMU");
+	for (k = 0; k <= n; k++) {
+		struct ratio qo, qs;
+
+		memset(cs, 0, sizeof(cs));
+		cs[0].fn = way_unmap;
+		cs[0].s2 = 1 + 1;
+		cs[1] = cs[0];
+		cs[1].s2 = 1 + k;
+		cs[2] = cs[1];
+		cs[2].serial = true;
+		measure(cs, 3);
+		qo = ratio(&cs[1], 1, &cs[0], 1);
+		qs = ratio(&cs[2], 1, &cs[0], 1);
+		printf("%3d ", k);
+		print_ratio(qo);
+		print_ratio(qs);
+		printf("  %s | %s\n", per_psmmu(cs[1].cmds),
+		       per_psmmu(cs[1].syncs));
+		put_csv("W5s2", "overlap", k, metric, qo, &cs[1]);
+		put_csv("W5s2", "serial", k, metric, qs, &cs[2]);
+		if (!fan_exact(&cs[1], k) || !fan_exact(&cs[2], k))
+			die("the stage-2 flush is not exactly k TLBIs", EIO);
+	}
+	prep(&(const struct bcase){ .s2 = 1 + 0 });
 }
 
 /*
@@ -707,6 +800,7 @@ static void w5_sync_latency(struct batch_arg *tlbi, double t1)
 		if (!fan_exact(&cs[1], k) || !fan_exact(&cs[2], k))
 			die("fan-out is not exactly k TLBIs", EIO);
 	}
+	w5_s2_sync_latency(metric);
 	set_param(SYNC_LATENCY, 0);
 	/* Back to the library's defaults, no stage 1 */
 	prep(&(const struct bcase){ .fan = 1 + 0 });
