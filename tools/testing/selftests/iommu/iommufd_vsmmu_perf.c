@@ -711,29 +711,36 @@ static int fan_exact(const struct bcase *c, int k)
 	return ok;
 }
 
+/* Case @c on the first @k pSMMUs: W5's stage-1 devices or stage-2 ones */
+static void w5_set_k(struct bcase *c, bool s2, int k)
+{
+	if (s2)
+		c->s2 = 1 + k;
+	else
+		c->fan = 1 + k;
+}
+
 /*
- * The stage-2 flush with the latency W5 set: one page mapped and unmapped
- * on s2_dom with devices on the first k pSMMUs, overlapped and serial,
- * relative to k = 1, all three in turns. The unmap issues one
- * TLBI_S12_VMALL and one CMD_SYNC on each of the k pSMMUs.
+ * One of W5's tables with a CMD_SYNC latency: for each k, case @c on the
+ * first k pSMMUs with the syncs overlapped and serial, relative to it on
+ * one pSMMU, all three in turns; each must issue exactly one command and
+ * one CMD_SYNC on each of the k.
  */
-static void w5_s2_sync_latency(const char *metric)
+static void w5_latency_rows(const struct bcase *c, bool s2,
+			    const char *workload, const char *metric)
 {
 	struct bcase cs[3];
 	int k;
 
-	printf("\n== W5 stage-2 flush: %s, devices on k of %d pSMMUs, same latency ==\n",
-	       "IOAS_MAP + IOAS_UNMAP of a page", n);
 	printf("%3s %-27s %-27s %s\n", "k", "overlap vs k=1 med [min max]",
 	       "serial vs k=1 med [min max]", "cmds/pSMMU | syncs/pSMMU");
 	for (k = 0; k <= n; k++) {
 		struct ratio qo, qs;
 
-		memset(cs, 0, sizeof(cs));
-		cs[0].fn = way_unmap;
-		cs[0].s2 = 1 + 1;
+		cs[0] = *c;
+		w5_set_k(&cs[0], s2, 1);
 		cs[1] = cs[0];
-		cs[1].s2 = 1 + k;
+		w5_set_k(&cs[1], s2, k);
 		cs[2] = cs[1];
 		cs[2].serial = true;
 		measure(cs, 3);
@@ -744,24 +751,26 @@ static void w5_s2_sync_latency(const char *metric)
 		print_ratio(qs);
 		printf("  %s | %s\n", per_psmmu(cs[1].cmds),
 		       per_psmmu(cs[1].syncs));
-		put_csv("W5s2", "overlap", k, metric, qo, &cs[1]);
-		put_csv("W5s2", "serial", k, metric, qs, &cs[2]);
+		put_csv(workload, "overlap", k, metric, qo, &cs[1]);
+		put_csv(workload, "serial", k, metric, qs, &cs[2]);
 		if (!fan_exact(&cs[1], k) || !fan_exact(&cs[2], k))
-			die("the stage-2 flush is not exactly k TLBIs", EIO);
+			die("W5: not one command and one sync on each of k",
+			    EIO);
 	}
-	prep(&(const struct bcase){ .s2 = 1 + 0 });
 }
 
 /*
  * W5 with each CMD_SYNC completing sync_latency_us after it was written:
- * the k = 1 call, then the k call with the syncs overlapped and serial,
- * all three in turns.
+ * a TLBI fanned out to k pSMMUs, then the stage-2 flush of an unmap on a
+ * paging domain with devices on k pSMMUs (one TLBI_S12_VMALL and one
+ * CMD_SYNC on each; the map issues nothing).
  */
 static void w5_sync_latency(struct batch_arg *tlbi, double t1)
 {
+	const struct bcase fan = { .fn = way_kernel_own, .arg = tlbi };
+	const struct bcase unmap = { .fn = way_unmap };
 	char metric[32];
-	struct bcase cs[3];
-	int k, rc;
+	int rc;
 
 	printf("\n== W5 sync overlap: %s %d us (sync_latency_us), k of %d pSMMUs ==\n",
 	       "each CMD_SYNC completing", sync_latency_us, n);
@@ -773,37 +782,15 @@ static void w5_sync_latency(struct batch_arg *tlbi, double t1)
 		printf("(mock parameters not writable: %s)\n", strerror(-rc));
 		return;
 	}
-	printf("%3s %-27s %-27s %s\n", "k", "overlap vs k=1 med [min max]",
-	       "serial vs k=1 med [min max]", "cmds/pSMMU | syncs/pSMMU");
 	snprintf(metric, sizeof(metric), "time_vs_k1_L%dus", sync_latency_us);
-	for (k = 0; k <= n; k++) {
-		struct ratio qo, qs;
+	w5_latency_rows(&fan, false, "W5sync", metric);
 
-		memset(cs, 0, sizeof(cs));
-		cs[0].fn = way_kernel_own;
-		cs[0].arg = tlbi;
-		cs[0].fan = 1 + 1;
-		cs[1] = cs[0];
-		cs[1].fan = 1 + k;
-		cs[2] = cs[1];
-		cs[2].serial = true;
-		measure(cs, 3);
-		qo = ratio(&cs[1], 1, &cs[0], 1);
-		qs = ratio(&cs[2], 1, &cs[0], 1);
-		printf("%3d ", k);
-		print_ratio(qo);
-		print_ratio(qs);
-		printf("  %s | %s\n", per_psmmu(cs[1].cmds),
-		       per_psmmu(cs[1].syncs));
-		put_csv("W5sync", "overlap", k, metric, qo, &cs[1]);
-		put_csv("W5sync", "serial", k, metric, qs, &cs[2]);
-		if (!fan_exact(&cs[1], k) || !fan_exact(&cs[2], k))
-			die("fan-out is not exactly k TLBIs", EIO);
-	}
-	w5_s2_sync_latency(metric);
+	printf("\n== W5 stage-2 flush: %s, devices on k of %d pSMMUs, same latency ==\n",
+	       "IOAS_MAP + IOAS_UNMAP of a page", n);
+	w5_latency_rows(&unmap, true, "W5s2", metric);
 	set_param(SYNC_LATENCY, 0);
-	/* Back to the library's defaults, no stage 1 */
-	prep(&(const struct bcase){ .fan = 1 + 0 });
+	/* Back to the library's defaults: no stage 1, no stage-2 device */
+	prep(&(const struct bcase){ .fan = 1 + 0, .s2 = 1 + 0 });
 }
 
 static void w5_fanout(void)
